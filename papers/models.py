@@ -1,0 +1,193 @@
+"""What we hold of OpenAlex: works, their authors, the citation links between them,
+which works form the data-sharing corpus, and the FAIR signals gathered about them."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+
+def openalex_number(key: str) -> int:
+    """`W2108598243`, `w2108598243` or `https://openalex.org/W2108598243` -> 2108598243."""
+    tail = key.rstrip("/").rsplit("/", 1)[-1]
+    if len(tail) < 2 or not tail[1:].isdigit():
+        raise ValueError(f"{key!r} is not an OpenAlex id")
+    return int(tail[1:])
+
+
+class WorkQuerySet(models.QuerySet):
+    def in_corpus(self) -> "WorkQuerySet":
+        return self.filter(corpus_entry__in_corpus=True)
+
+    def search(self, query: str) -> "WorkQuerySet":
+        """Corpus papers whose title holds every word of the query (case-insensitive)."""
+        works = self.in_corpus()
+        for word in query.split():
+            works = works.filter(title__icontains=word)
+        return works
+
+
+class Work(models.Model):
+    """An OpenAlex work: a corpus paper or a citer. The primary key is the number of its W id."""
+
+    id = models.BigIntegerField(primary_key=True)
+    doi = models.CharField(max_length=255, blank=True, db_index=True, help_text="Bare and lower-case: 10.…")
+    title = models.TextField(blank=True)
+    abstract = models.TextField(blank=True, help_text="Rebuilt from abstract_inverted_index; empty when OpenAlex has none.")
+    publication_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    venue = models.CharField(max_length=500, blank=True)
+    type = models.CharField(max_length=50, blank=True, db_index=True)
+    cited_by_count = models.PositiveIntegerField(default=0)
+    referenced_works_count = models.PositiveIntegerField(default=0)
+    is_oa = models.BooleanField(default=False)
+    oa_status = models.CharField(max_length=20, blank=True)
+    is_retracted = models.BooleanField(default=False)
+    indexed_in = models.JSONField(default=list, blank=True)
+    topics = models.JSONField(default=list, blank=True)
+    repository_locations = models.JSONField(
+        default=list, blank=True, help_text="Locations whose source is a repository: [{source, url}]."
+    )
+    openalex_updated = models.DateField(null=True, blank=True, help_text="OpenAlex's updated_date for the record.")
+    fetched_at = models.DateTimeField(help_text="When we read this record (file load or API call).")
+
+    objects = WorkQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id__gt=0), name="work_id_positive"),
+            models.CheckConstraint(condition=Q(cited_by_count__gte=0), name="work_cited_by_count_non_negative"),
+            models.CheckConstraint(
+                condition=Q(referenced_works_count__gte=0), name="work_referenced_works_count_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.openalex_id} {self.title[:80]}"
+
+    @property
+    def openalex_id(self) -> str:
+        return f"W{self.id}"
+
+    @property
+    def openalex_url(self) -> str:
+        return f"https://openalex.org/{self.openalex_id}"
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+
+class Author(models.Model):
+    """An OpenAlex author; the primary key is the number of its A id."""
+
+    id = models.BigIntegerField(primary_key=True)
+    display_name = models.CharField(max_length=500, blank=True)
+    orcid = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"A{self.id} {self.display_name}"
+
+
+class Authorship(models.Model):
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["work", "author"], name="authorship_unique")]
+        ordering = ["work", "position"]
+
+
+class Citation(models.Model):
+    """`citing` cites `cited`. The cited work may not be held yet: the link waits for it,
+    which is why it carries no database foreign key constraint."""
+
+    citing = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="references")
+    cited = models.ForeignKey(
+        Work, on_delete=models.DO_NOTHING, db_constraint=False, related_name="citations",
+        # The unique (cited, citing) index already serves lookups by cited work.
+        db_index=False,
+    )
+    pull_position = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Position of the citer in the cited paper's OpenAlex pull, if it came from one."
+    )
+    is_self_citation = models.BooleanField(default=False, help_text="Citer and cited share an OpenAlex author id.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cited", "citing"], name="citation_unique"),
+            models.CheckConstraint(condition=~Q(citing=models.F("cited")), name="citation_not_self_loop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"W{self.citing_id} → W{self.cited_id}"
+
+
+class CorpusEntry(models.Model):
+    """A work considered for the data-sharing corpus, with the data-paper check's verdict.
+
+    `included` is what loading decided (the check's verdict, or everything with
+    `--corpus all`); an admin's `override` always wins; `in_corpus` is the outcome."""
+
+    class Override(models.TextChoices):
+        NONE = "", "Follow the check"
+        INCLUDE = "include", "Force into the corpus"
+        EXCLUDE = "exclude", "Keep out of the corpus"
+
+    work = models.OneToOneField(Work, on_delete=models.CASCADE, primary_key=True, related_name="corpus_entry")
+    check_passed = models.BooleanField()
+    confidence = models.FloatField()
+    reasons = models.JSONField(default=list, blank=True)
+    included = models.BooleanField()
+    override = models.CharField(max_length=10, choices=Override.choices, blank=True, default=Override.NONE)
+    in_corpus = models.GeneratedField(
+        expression=models.Case(
+            models.When(override="include", then=models.Value(True)),
+            models.When(override="exclude", then=models.Value(False)),
+            default=Coalesce("included", models.Value(False)),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    checked_at = models.DateTimeField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "corpus entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(confidence__gte=0) & Q(confidence__lte=1), name="corpus_confidence_0_1"),
+        ]
+        indexes = [models.Index(fields=["in_corpus"], name="corpus_in_corpus_idx")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} ({'in' if self.in_corpus else 'out'})"
+
+
+class FairSignal(models.Model):
+    """One FAIR checklist item for a work, with the evidence it rests on."""
+
+    class Key(models.TextChoices):
+        HAS_DOI = "has_doi", "Has DOI"
+        INDEXED = "indexed_in_repositories", "Indexed in repositories"
+        OPEN_ACCESS = "open_access", "Open Access"
+        DATACITE_RELATIONS = "datacite_relations", "DataCite relations"
+        LINKED_DATASETS = "linked_datasets", "Linked datasets"
+        DATASET_CLASSIFICATION = "dataset_classification", "Dataset classification"
+
+    class Status(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNKNOWN = "unknown", "Could not check"
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="fair_signals")
+    key = models.CharField(max_length=40, choices=Key.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    source = models.CharField(max_length=100, blank=True, help_text="OpenAlex, DataCite, doi.org/ra …")
+    field = models.CharField(max_length=200, blank=True)
+    evidence = models.TextField(blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["work", "key"], name="fair_signal_unique")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} {self.key}: {self.status}"
