@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Everything else they need, they build.
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint format clean
+
+# The stamps re-install only when a requirements file changes.
+$(VENV)/.run-installed: requirements.txt
+	@test -x $(PY) || { PYTHON=$$(scripts/find-python) && echo "Creating $(VENV) with $$PYTHON" && $$PYTHON -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_sample
+	$(PY) manage.py rescore
+	@echo "Serving http://$(HOST):$(PORT)/ with a Celery worker; Ctrl-C stops both."
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/celery -A datarank_site worker --loglevel=INFO --concurrency=$(WORKERS) & \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Tests get their own var/ (SQLite file, broker folder) so they never touch the site's.
+test: $(VENV)/.dev-installed
+	DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/test} $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,62 @@
+"""Admin for scoring runs and their scores. Both are written by the rescoring service only,
+so they are read-only here: a hand-edited score would no longer follow from the data."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from papers.admin import OpenAlexIdSearch
+from scoring.models import PaperScore, ScoringRun
+
+
+class WrittenByScoring(OpenAlexIdSearch):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(WrittenByScoring):
+    list_display = (
+        "id",
+        "algorithm",
+        "status",
+        "damping",
+        "citer_cap",
+        "papers_scored",
+        "started_at",
+        "finished_at",
+        "started_by",
+    )
+    list_filter = ("status", "algorithm")
+    list_select_related = ("started_by",)
+    search_fields = ("algorithm", "error")
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-id")
+
+
+@admin.register(PaperScore)
+class PaperScoreAdmin(WrittenByScoring):
+    list_display = (
+        "work",
+        "run",
+        "rank",
+        "datarank",
+        "base_contribution",
+        "network_contribution",
+        "top_percent",
+        "tier",
+        "citing_works",
+        "citers_with_signal",
+        "self_citations_excluded",
+        "cap_bound",
+    )
+    list_filter = ("run__status", "tier", "cap_bound", "run")
+    list_select_related = ("work", "run")
+    raw_id_fields = ("work", "run")
+    search_fields = ("work__title", "=work__doi")
+    search_help_text = "Words from the paper's title, an exact DOI, or an OpenAlex id (W…: its score in every run)."
+    openalex_id_fields = {"W": ("work_id",)}
+    ordering = ("-run_id", "rank", "work_id")
+    show_full_result_count = False
