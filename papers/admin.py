@@ -1,0 +1,197 @@
+"""Admin for what we hold of OpenAlex. Works, authors, citations and FAIR signals come from
+OpenAlex and are read-only here; the one thing an admin decides is a paper's corpus override."""
+
+import re
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, Work
+
+OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)
+
+
+class OpenAlexIdSearch(admin.ModelAdmin):
+    """A search for `W123` / `A123` (or its openalex.org URL) finds rows by id instead of by text.
+    `openalex_id_fields` maps the id's letter to the fields holding that number."""
+
+    openalex_id_fields: dict[str, tuple[str, ...]] = {}
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        match = OPENALEX_KEY.match(search_term.strip())
+        fields = self.openalex_id_fields.get(match.group(1).upper(), ()) if match else ()
+        if not fields:
+            return super().get_search_results(request, queryset, search_term)
+        number = int(match.group(2))
+        by_id = Q()
+        for field in fields:
+            by_id |= Q(**{field: number})
+        return queryset.filter(by_id), False
+
+
+class ReadOnlyFromOpenAlex(OpenAlexIdSearch):
+    """Rows that OpenAlex owns: viewable and deletable, but edited only by reloading them."""
+
+    # These tables grow to millions of rows, so the changelists avoid what scans them whole:
+    # a full COUNT(*), date hierarchies, filters over unindexed columns, custom orderings
+    # (the admin's default, newest primary key first, uses the index).
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AuthorshipInline(admin.TabularInline):
+    model = Authorship
+    fields = ("position", "author")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class CorpusEntryInline(admin.StackedInline):
+    model = CorpusEntry
+    fields = ("override", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
+    readonly_fields = ("in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Work)
+class WorkAdmin(ReadOnlyFromOpenAlex):
+    list_display = (
+        "openalex_id",
+        "title",
+        "publication_year",
+        "venue",
+        "type",
+        "cited_by_count",
+        "referenced_works_count",
+        "corpus_entry__in_corpus",
+        "is_retracted",
+        "fetched_at",
+    )
+    list_filter = ("corpus_entry__in_corpus", "type", "is_oa", "is_retracted")
+    list_select_related = ("corpus_entry",)
+    search_fields = ("title", "=doi")
+    openalex_id_fields = {"W": ("id",)}
+    search_help_text = "Words from the title, an exact DOI (10.…), or an OpenAlex id (W…)."
+    inlines = (CorpusEntryInline, AuthorshipInline)
+
+    # The corpus override is edited through the inline, so the work's page must accept a POST;
+    # every OpenAlex field stays read-only.
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super(ReadOnlyFromOpenAlex, self).has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [field.name for field in Work._meta.fields]
+
+    @admin.display(description="OpenAlex id", ordering="id")
+    def openalex_id(self, work: Work) -> str:
+        return work.openalex_id
+
+
+@admin.register(Author)
+class AuthorAdmin(ReadOnlyFromOpenAlex):
+    list_display = ("openalex_id", "display_name", "orcid")
+    search_fields = ("display_name", "=orcid")
+    openalex_id_fields = {"A": ("id",)}
+    search_help_text = "A name, an exact ORCID, or an OpenAlex id (A…)."
+
+    @admin.display(description="OpenAlex id", ordering="id")
+    def openalex_id(self, author: Author) -> str:
+        return f"A{author.id}"
+
+
+@admin.register(Authorship)
+class AuthorshipAdmin(ReadOnlyFromOpenAlex):
+    list_display = ("work", "position", "author")
+    list_select_related = ("work", "author")
+    raw_id_fields = ("work", "author")
+    search_fields = ("author__display_name", "work__title")
+    openalex_id_fields = {"W": ("work_id",), "A": ("author_id",)}
+    search_help_text = "An author's name, words from the work's title, or an OpenAlex id (W… or A…)."
+
+
+@admin.register(Citation)
+class CitationAdmin(ReadOnlyFromOpenAlex):
+    # `cited` has no database constraint and may not be held yet, so it is shown by id and never
+    # joined: an inner join would hide the waiting links, and reading it could fail.
+    list_display = ("citing_id_display", "citing_title", "cited_id_display", "pull_position", "is_self_citation")
+    list_filter = ("is_self_citation",)
+    list_select_related = ("citing",)
+    raw_id_fields = ("citing", "cited")
+    search_fields = ("citing__title",)
+    openalex_id_fields = {"W": ("citing_id", "cited_id")}
+    search_help_text = "Words from the citing work's title, or an OpenAlex id (W…) on either end of the link."
+
+    @admin.display(description="Citing work", ordering="citing_id")
+    def citing_id_display(self, citation: Citation) -> str:
+        return f"W{citation.citing_id}"
+
+    @admin.display(description="Citing title")
+    def citing_title(self, citation: Citation) -> str:
+        return citation.citing.title
+
+    @admin.display(description="Cited work", ordering="cited_id")
+    def cited_id_display(self, citation: Citation) -> str:
+        return f"W{citation.cited_id}"
+
+
+@admin.register(CorpusEntry)
+class CorpusEntryAdmin(OpenAlexIdSearch):
+    list_display = ("work", "in_corpus", "override", "check_passed", "confidence", "included", "checked_at")
+    list_editable = ("override",)
+    list_filter = ("in_corpus", "override", "check_passed", "included")
+    list_select_related = ("work",)
+    search_fields = ("work__title", "=work__doi")
+    openalex_id_fields = {"W": ("work_id",)}
+    search_help_text = "Words from the title, an exact DOI, or an OpenAlex id (W…)."
+    fields = ("work", "override", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
+    readonly_fields = ("work", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
+    show_full_result_count = False
+    actions = ("force_in", "force_out", "follow_check")
+
+    # Entries are made by the data-paper check when a work is loaded; an admin only overrides it.
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def _set_override(self, request: HttpRequest, queryset: QuerySet, override: str, outcome: str) -> None:
+        updated = queryset.update(override=override)
+        self.message_user(request, f"{updated} entr{'y' if updated == 1 else 'ies'} {outcome}.", messages.SUCCESS)
+
+    @admin.action(description="Force into the corpus")
+    def force_in(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_override(request, queryset, CorpusEntry.Override.INCLUDE, "forced into the corpus")
+
+    @admin.action(description="Keep out of the corpus")
+    def force_out(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_override(request, queryset, CorpusEntry.Override.EXCLUDE, "kept out of the corpus")
+
+    @admin.action(description="Follow the data-paper check")
+    def follow_check(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_override(request, queryset, CorpusEntry.Override.NONE, "following the data-paper check again")
+
+
+@admin.register(FairSignal)
+class FairSignalAdmin(ReadOnlyFromOpenAlex):
+    list_display = ("work", "key", "status", "source", "field", "checked_at")
+    list_filter = ("key", "status")
+    list_select_related = ("work",)
+    raw_id_fields = ("work",)
+    search_fields = ("work__title", "evidence")
+    openalex_id_fields = {"W": ("work_id",)}
+    search_help_text = "Words from the work's title or the evidence, or an OpenAlex id (W…)."
