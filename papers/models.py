@@ -2,16 +2,24 @@
 which works form the data-sharing corpus, and the FAIR signals gathered about them."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.db.models.functions import Coalesce
 
+from papers.records import openalex_number  # noqa: F401  (re-exported: callers import it from here)
 
-def openalex_number(key: str) -> int:
-    """`W2108598243`, `w2108598243` or `https://openalex.org/W2108598243` -> 2108598243."""
-    tail = key.rstrip("/").rsplit("/", 1)[-1]
-    if len(tail) < 2 or not tail[1:].isdigit():
-        raise ValueError(f"{key!r} is not an OpenAlex id")
-    return int(tail[1:])
+# The PaperScore figures WorkQuerySet.with_score() puts on each work.
+SCORE_FIELDS = (
+    "base_contribution",
+    "network_contribution",
+    "datarank",
+    "citing_works",
+    "citers_with_signal",
+    "self_citations_excluded",
+    "cap_bound",
+    "rank",
+    "top_percent",
+    "tier",
+)
 
 
 class WorkQuerySet(models.QuerySet):
@@ -25,6 +33,28 @@ class WorkQuerySet(models.QuerySet):
             works = works.filter(title__icontains=word)
         return works
 
+    def with_score(self, run_id: int | None) -> "WorkQuerySet":
+        """Each work carries its figures from scoring run `run_id` (None where it was not scored,
+        or when there is no run) as attributes named after the PaperScore fields; one join, no
+        extra query."""
+        works = self.annotate(run_score=FilteredRelation("scores", condition=Q(scores__run_id=run_id)))
+        return works.annotate(**{name: F(f"run_score__{name}") for name in SCORE_FIELDS})
+
+    def ranked(self, run_id: int | None) -> "WorkQuerySet":
+        """Works scored in the run, best first; equal ranks go by id so the order is stable."""
+        # datarank is never null on a score row, so this keeps the scored works on the same join.
+        return self.with_score(run_id).filter(datarank__isnull=False).order_by("rank", "id")
+
+    def kept_citers_of(self, work_id: int, *, cap: int) -> "WorkQuerySet":
+        """The citers that count toward a paper's network score, in the engine's order: the `cap`
+        most cited citers (ties: lower id first), then without self-citations — citers sharing
+        any author with the paper (DESIGN.md §1). Authorships decide, as they do for the score."""
+        order = ("-cited_by_count", "id")
+        capped = Work.objects.filter(references__cited_id=work_id).order_by(*order).values("id")[:cap]
+        own_authors = Authorship.objects.filter(work_id=work_id).values("author_id")
+        shares_an_author = Authorship.objects.filter(work_id=OuterRef("id"), author_id__in=own_authors)
+        return self.filter(id__in=capped).exclude(Exists(shares_an_author)).order_by(*order)
+
 
 class Work(models.Model):
     """An OpenAlex work: a corpus paper or a citer. The primary key is the number of its W id."""
@@ -32,7 +62,9 @@ class Work(models.Model):
     id = models.BigIntegerField(primary_key=True)
     doi = models.CharField(max_length=255, blank=True, db_index=True, help_text="Bare and lower-case: 10.…")
     title = models.TextField(blank=True)
-    abstract = models.TextField(blank=True, help_text="Rebuilt from abstract_inverted_index; empty when OpenAlex has none.")
+    abstract = models.TextField(
+        blank=True, help_text="Rebuilt from abstract_inverted_index; empty when OpenAlex has none."
+    )
     publication_year = models.PositiveSmallIntegerField(null=True, blank=True)
     venue = models.CharField(max_length=500, blank=True)
     type = models.CharField(max_length=50, blank=True, db_index=True)
@@ -96,6 +128,9 @@ class Authorship(models.Model):
         constraints = [models.UniqueConstraint(fields=["work", "author"], name="authorship_unique")]
         ordering = ["work", "position"]
 
+    def __str__(self) -> str:
+        return f"A{self.author_id} on W{self.work_id} (#{self.position})"
+
 
 class Citation(models.Model):
     """`citing` cites `cited`. The cited work may not be held yet: the link waits for it,
@@ -103,12 +138,17 @@ class Citation(models.Model):
 
     citing = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="references")
     cited = models.ForeignKey(
-        Work, on_delete=models.DO_NOTHING, db_constraint=False, related_name="citations",
+        Work,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="citations",
         # The unique (cited, citing) index already serves lookups by cited work.
         db_index=False,
     )
     pull_position = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Position of the citer in the cited paper's OpenAlex pull, if it came from one."
+        null=True,
+        blank=True,
+        help_text="Position of the citer in the cited paper's OpenAlex pull, if it came from one.",
     )
     is_self_citation = models.BooleanField(default=False, help_text="Citer and cited share an OpenAlex author id.")
 

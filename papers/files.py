@@ -1,0 +1,157 @@
+"""Reading OpenAlex works from files, whatever shape they come in.
+
+Accepted: an API result page (`{"meta": …, "results": [works]}`), a JSON list of such pages,
+a plain JSON list of works, and snapshot JSON Lines (one work a line; a line may also be a
+whole result page). Any of them may be gzipped: that is told by the magic bytes, not by the
+name. JSON Lines is streamed line by line, so a snapshot of any size needs little memory;
+JSON documents (result pages are at most a few hundred works) are parsed whole.
+
+A record that cannot be read or parsed comes out as a `BadRecord` naming the file and line
+(for a JSON document: the record's number in it, or the line of the JSON syntax error), and
+reading goes on with the next one.
+"""
+
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from papers.records import RecordError, WorkRecord, parse_work
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class WorkFile:
+    """One file of works; iterate it for WorkRecords and BadRecords, in file order."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.size = self.path.stat().st_size
+        self._raw: IO[bytes] | None = None
+
+    def bytes_read(self) -> int:
+        """How far into the file (compressed bytes) reading has got, for progress bars."""
+        if self._raw is None:
+            return 0
+        return self.size if self._raw.closed else self._raw.tell()
+
+    def __iter__(self) -> Iterator[WorkRecord | BadRecord]:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            gzipped = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+            try:
+                first = stream.readline()
+                json_lines = _is_json_lines(first, stream)
+                data = b"" if json_lines else first + stream.read()
+            except (OSError, EOFError) as error:
+                yield BadRecord(self.path, 1, f"the file cannot be read: {error}")
+                return
+            if json_lines:
+                yield from self._json_lines(first, stream)
+            else:
+                yield from self._json_document(data)
+
+    def _json_lines(self, first: bytes, stream: IO[bytes]) -> Iterator[WorkRecord | BadRecord]:
+        line_number = 0
+        lines = _chain(first, stream)
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except (OSError, EOFError) as error:
+                # A truncated or corrupt gzip stream: every line before this one has been read.
+                yield BadRecord(self.path, line_number + 1, f"the file cannot be read past this line: {error}")
+                return
+            line_number += 1
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as error:
+                yield BadRecord(self.path, line_number, f"not valid JSON: {error}")
+                continue
+            if isinstance(value, dict) and "results" in value:
+                for index, item in enumerate(_page_results(value), start=1):
+                    yield self._parse(item, line_number, f"result {index} of the page on this line: ")
+            else:
+                yield self._parse(value, line_number, "")
+
+    def _json_document(self, data: bytes) -> Iterator[WorkRecord | BadRecord]:
+        if not data.strip():
+            return
+        try:
+            document = json.loads(data)
+        except json.JSONDecodeError as error:
+            yield BadRecord(self.path, error.lineno, f"not valid JSON, nothing in this file was read: {error.msg}")
+            return
+        except ValueError as error:
+            yield BadRecord(self.path, 1, f"not valid JSON, nothing in this file was read: {error}")
+            return
+        if isinstance(document, dict) and "results" in document:
+            items: Any = _page_results(document)
+        elif isinstance(document, list):
+            items = (
+                work
+                for entry in document
+                for work in (_page_results(entry) if isinstance(entry, dict) and "results" in entry else [entry])
+            )
+        else:
+            yield BadRecord(self.path, 1, "expected a result page, a list of pages or a list of works")
+            return
+        for index, item in enumerate(items, start=1):
+            yield self._parse(item, index, f"record {index} of the document: ")
+
+    def _parse(self, raw: Any, line: int, where: str) -> WorkRecord | BadRecord:
+        try:
+            return parse_work(raw)
+        except RecordError as error:
+            return BadRecord(self.path, line, f"{where}{error}")
+
+
+def _page_results(page: dict) -> list:
+    results = page["results"]
+    # A page whose results are not a list is one malformed record, not a crash.
+    return results if isinstance(results, list) else [results]
+
+
+def _is_json_lines(first: bytes, stream: IO[bytes]) -> bool:
+    """A file whose first line is a whole JSON object is JSON Lines (a one-line result page
+    reads the same either way); a pretty-printed document's first line never is. A broken
+    first line is told apart by the second: in JSON Lines it is an object too."""
+    if first.lstrip()[:1] != b"{":
+        return False
+    if _is_object(first):
+        return True
+    position = stream.tell()
+    second = stream.readline()
+    stream.seek(position)
+    return _is_object(second)
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from stream

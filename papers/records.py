@@ -1,0 +1,312 @@
+"""One raw OpenAlex work (API result or snapshot line) turned into a typed, checked record.
+
+Django-free on purpose: the loader, the API client and the tests all read records through
+`parse_work`, and everything that real OpenAlex data gets wrong is dealt with here, once:
+
+- ids arrive as `https://openalex.org/W1`, `W1` or `w1`; DOIs as `https://doi.org/10.…` or null;
+- `title` and `display_name` can both be empty (BERT, W2963341956), and titles carry raw markup
+  (`<i>`, `<sub>`), which is kept for the pages to render safely, and HTML entities (`R&amp;D`,
+  double-encoded `CO&amp;lt;sub&amp;gt;2`), which are decoded;
+- abstracts carry entities and escape sequences typed in as text (`investigations.&#13;\\nIt`);
+- `abstract_inverted_index` can be null, have gaps in its positions, or hold an empty word;
+- `primary_location` or its `source` can be null; pre-2023 records have `host_venue` instead;
+- `referenced_works_count` can be 0, and older records lack it (then the list is all we know);
+- `referenced_works` can repeat an id or hold the work itself (20 of the sample's records do);
+- an authorship's author id can be null (the name and even the ORCID are there, the id is not),
+  and the same author can be listed twice on one work;
+- list results may cut `authorships` short and say so with `is_authors_truncated`.
+"""
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+
+class RecordError(ValueError):
+    """A work record that cannot be loaded; the message says which field and why."""
+
+
+class Author(NamedTuple):
+    id: int
+    display_name: str
+    orcid: str
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    id: int
+    doi: str
+    title: str
+    abstract: str
+    publication_year: int | None
+    venue: str
+    type: str
+    cited_by_count: int
+    referenced_works_count: int
+    is_oa: bool
+    oa_status: str
+    is_retracted: bool
+    indexed_in: list[str]
+    topics: list[str]
+    repository_locations: list[dict[str, str]]
+    openalex_updated: date | None
+    authors: tuple[Author, ...]
+    # True when OpenAlex cut the author list short: the authors we hold beyond it are still right.
+    authors_truncated: bool
+    referenced_ids: tuple[int, ...]
+
+    @property
+    def openalex_id(self) -> str:
+        return f"W{self.id}"
+
+
+_OPENALEX_ID = re.compile(r"(?:^|/)([A-Za-z])([0-9]+)/?$")
+
+
+def openalex_number(key: str, *, kind: str | None = None) -> int:
+    """`W2108598243`, `w2108598243` or `https://openalex.org/W2108598243` -> 2108598243.
+
+    With `kind` ("W", "A", …) the id must be of that entity."""
+    match = _OPENALEX_ID.search(key.strip()) if isinstance(key, str) else None
+    if not match or int(match[2]) == 0:
+        raise ValueError(f"{key!r} is not an OpenAlex id")
+    if kind is not None and match[1].upper() != kind.upper():
+        raise ValueError(f"{key!r} is not an OpenAlex {kind} id")
+    return int(match[2])
+
+
+_DOI_PREFIXES = re.compile(r"^(?:https?://(?:dx\.|www\.)?doi\.org/|(?:dx\.|www\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI = re.compile(r"^10\.\d{4,}(?:\.\d+)*/\S+$")
+
+
+def normalize_doi(text: str) -> str:
+    """`10.…`, `doi:10.…`, `https://doi.org/10.…` or `http://dx.doi.org/10.…` -> bare lower-case `10.…`.
+
+    DOIs are case-insensitive, so lower case is their canonical form here. Raises ValueError
+    for anything that is not a DOI."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a DOI")
+    doi = text.strip()
+    prefix = _DOI_PREFIXES.match(doi)
+    if prefix:
+        doi = doi[prefix.end() :]
+        # A DOI copied from a browser's address bar arrives percent-encoded: 10.1002/%28SICI%29…
+        if prefix.group().lower().startswith(("http", "doi.org", "dx.", "www.")):
+            doi = unquote(doi)
+    doi = doi.strip().lower()
+    if not _DOI.match(doi):
+        raise ValueError(f"{text!r} is not a DOI (expected 10.<registrant>/<suffix>)")
+    return doi
+
+
+def parse_work(raw: Any) -> WorkRecord:
+    """Check and convert one raw OpenAlex work; raises RecordError if it cannot be loaded."""
+    if not isinstance(raw, Mapping):
+        raise RecordError(f"a work must be a JSON object, not {type(raw).__name__}")
+    try:
+        work_id = openalex_number(raw.get("id"), kind="W")
+    except ValueError:
+        raise RecordError(f"id {raw.get('id')!r} is not an OpenAlex work id (W…)") from None
+
+    references = _list(raw, "referenced_works")
+    referenced_ids: dict[int, None] = {}
+    for key in references:
+        try:
+            number = openalex_number(key, kind="W")
+        except ValueError:
+            raise RecordError(f"referenced_works holds {key!r}, which is not an OpenAlex work id") from None
+        # A work listing itself is an OpenAlex data error, not a citation.
+        if number != work_id:
+            referenced_ids[number] = None
+
+    referenced_count = raw.get("referenced_works_count")
+    open_access = _object(raw, "open_access")
+    authors, truncated = _authors(raw)
+    return WorkRecord(
+        id=work_id,
+        doi=_doi(raw.get("doi")),
+        title=_clean(_text(raw, "title") or _text(raw, "display_name")),
+        abstract=_clean(_abstract(raw.get("abstract_inverted_index"))),
+        publication_year=_year(raw.get("publication_year")),
+        venue=_venue(raw),
+        type=_text(raw, "type"),
+        cited_by_count=_count(raw, "cited_by_count"),
+        referenced_works_count=len(references) if referenced_count is None else _count(raw, "referenced_works_count"),
+        is_oa=_flag(open_access, "is_oa", where="open_access.is_oa"),
+        oa_status=_text(open_access, "oa_status", where="open_access.oa_status"),
+        is_retracted=_flag(raw, "is_retracted"),
+        indexed_in=[_string(item, "indexed_in") for item in _list(raw, "indexed_in")],
+        topics=_topics(raw),
+        repository_locations=_repository_locations(raw),
+        openalex_updated=_updated(raw.get("updated_date")),
+        authors=authors,
+        authors_truncated=truncated,
+        referenced_ids=tuple(referenced_ids),
+    )
+
+
+def _doi(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        return normalize_doi(value)
+    except ValueError as error:
+        raise RecordError(f"doi: {error}") from None
+
+
+# A backslash and a letter typed in as text where a newline, return or tab was meant.
+_TYPED_ESCAPE = re.compile(r"\\[nrt]")
+
+
+def _clean(text: str) -> str:
+    """Decode HTML entities (twice: some records encode them twice) and literal escape
+    sequences, and collapse runs of whitespace. Markup stays: the pages render it safely."""
+    for _ in range(2):
+        text = html.unescape(text)
+    return " ".join(_TYPED_ESCAPE.sub(" ", text).split())
+
+
+def _abstract(index: Any) -> str:
+    if index is None:
+        return ""
+    if not isinstance(index, Mapping):
+        raise RecordError("abstract_inverted_index must be an object of {word: [positions]}")
+    placed: list[tuple[int, str]] = []
+    for word, positions in index.items():
+        if not isinstance(positions, list) or not all(type(p) is int for p in positions):
+            raise RecordError(f"abstract_inverted_index[{word!r}] must be a list of positions")
+        placed.extend((position, word) for position in positions)
+    return " ".join(word for _, word in sorted(placed))
+
+
+def _venue(raw: Mapping) -> str:
+    if "primary_location" not in raw and isinstance(raw.get("host_venue"), Mapping):
+        return _text(raw["host_venue"], "display_name", where="host_venue.display_name")
+    location = _object(raw, "primary_location")
+    source = _object(location, "source", where="primary_location.source")
+    return _text(source, "display_name", where="primary_location.source.display_name")
+
+
+def _authors(raw: Mapping) -> tuple[tuple[Author, ...], bool]:
+    authors: dict[int, Author] = {}
+    for number, authorship in enumerate(_list(raw, "authorships"), start=1):
+        where = f"authorships[{number}]"
+        if not isinstance(authorship, Mapping):
+            raise RecordError(f"{where} must be an object")
+        author = _object(authorship, "author", where=f"{where}.author")
+        if author.get("id") is None:
+            continue  # Without an id the author can never match for self-citations; keep the rest.
+        try:
+            author_id = openalex_number(author["id"], kind="A")
+        except ValueError:
+            raise RecordError(f"{where}.author.id {author['id']!r} is not an OpenAlex author id (A…)") from None
+        # The same author listed twice keeps the first position.
+        authors.setdefault(
+            author_id,
+            Author(
+                id=author_id,
+                display_name=_text(author, "display_name", where=f"{where}.author.display_name"),
+                orcid=_text(author, "orcid", where=f"{where}.author.orcid"),
+            ),
+        )
+    return tuple(authors.values()), _flag(raw, "is_authors_truncated")
+
+
+def _topics(raw: Mapping) -> list[str]:
+    topics = []
+    for number, topic in enumerate(_list(raw, "topics"), start=1):
+        if not isinstance(topic, Mapping):
+            raise RecordError(f"topics[{number}] must be an object")
+        name = _text(topic, "display_name", where=f"topics[{number}].display_name")
+        if name:
+            topics.append(name)
+    return topics
+
+
+def _repository_locations(raw: Mapping) -> list[dict[str, str]]:
+    found = []
+    for number, location in enumerate(_list(raw, "locations"), start=1):
+        if not isinstance(location, Mapping):
+            raise RecordError(f"locations[{number}] must be an object")
+        source = _object(location, "source", where=f"locations[{number}].source")
+        if source.get("type") != "repository":
+            continue
+        url = location.get("landing_page_url") or location.get("pdf_url") or ""
+        if not isinstance(url, str):
+            raise RecordError(f"locations[{number}] has a URL that is not a string")
+        found.append({"source": _text(source, "display_name", where=f"locations[{number}].source"), "url": url})
+    return found
+
+
+def _updated(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    # Snapshots write `2025-11-14T05:43:12.345678`, older records a bare date.
+    try:
+        return date.fromisoformat(value[:10])
+    except (TypeError, ValueError):
+        raise RecordError(f"updated_date {value!r} is not a date") from None
+
+
+def _year(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= 32767:
+        raise RecordError(f"publication_year {value!r} is not a year")
+    return value
+
+
+def _count(raw: Mapping, key: str) -> int:
+    value = raw.get(key)
+    if value is None:
+        raise RecordError(f"{key} is missing")
+    # bool is an int subclass, and 3.0 is not a count either.
+    if type(value) is not int:
+        raise RecordError(f"{key} {value!r} is not a whole number")
+    if value < 0:
+        raise RecordError(f"{key} {value} is negative")
+    return value
+
+
+def _text(raw: Mapping, key: str, *, where: str | None = None) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    return _string(value, where or key)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise RecordError(f"{where} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _flag(raw: Mapping, key: str, *, where: str | None = None) -> bool:
+    value = raw.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RecordError(f"{where or key} must be true or false, not {value!r}")
+    return value
+
+
+def _list(raw: Mapping, key: str) -> list:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{key} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _object(raw: Mapping, key: str, *, where: str | None = None) -> Mapping:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RecordError(f"{where or key} must be an object, not {type(value).__name__}")
+    return value
