@@ -23,8 +23,8 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py load_sample
 	$(PY) manage.py rescore
 	@echo "Serving http://$(HOST):$(PORT)/ with a Celery worker; Ctrl-C stops both."
-	@trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/celery -A datarank_site worker --loglevel=INFO --concurrency=$(WORKERS) & \
+	@$(VENV)/bin/celery -A datarank_site worker --loglevel=INFO --pool=threads --concurrency=$(WORKERS) & \
+	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Tests get their own var/ (SQLite file, broker folder) so they never touch the site's.

@@ -233,7 +233,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"django": {"handlers": ["stderr"], "level": env_str("DJANGO_LOG_LEVEL", "WARNING"), "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": env_str("DJANGO_LOG_LEVEL", "WARNING"), "propagate": False}
+    },
 }
 
 # Celery. The default broker is a folder: no server, but a real worker in its own process.
@@ -262,6 +264,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 OPENALEX_API_URL = env_str("OPENALEX_API_URL", "https://api.openalex.org").rstrip("/")
 OPENALEX_API_KEY = env_str("OPENALEX_API_KEY", "")
 OPENALEX_MAILTO = env_str("OPENALEX_MAILTO", "")
+OPENALEX_INCLUDE_XPAC = env_bool("OPENALEX_INCLUDE_XPAC", True)
 DATARANK_CITER_CAP = env_int("DATARANK_CITER_CAP", 200, minimum=1)
 DATARANK_DAMPING = env_float("DATARANK_DAMPING", 0.85, low=0.0, high=1.0)
 

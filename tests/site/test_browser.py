@@ -7,6 +7,7 @@ from tests.conftest import API_DIR, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture
 def page(live_server, monkeypatch):
     from playwright.sync_api import sync_playwright

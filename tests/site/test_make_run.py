@@ -41,8 +41,22 @@ def make_run(tmp_path):
             start_new_session=True,
         )
     yield f"http://127.0.0.1:{port}", log
-    os.killpg(process.pid, signal.SIGTERM)
+    # Ctrl-C, as a user stops it: the whole foreground group gets SIGINT.
+    os.killpg(process.pid, signal.SIGINT)
     process.wait(timeout=30)
+    assert group_is_gone(process.pid, seconds=30), f"processes outlived make run:\n{log.read_text()}"
+
+
+def group_is_gone(pgid: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.5)
+    os.killpg(pgid, signal.SIGKILL)
+    return False
 
 
 def test_make_run_serves_the_home_page_and_a_sample_paper_page_with_a_worker(make_run):

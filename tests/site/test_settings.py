@@ -64,7 +64,7 @@ def test_a_bad_integer_fails_loudly_naming_the_variable(monkeypatch):
 
 def test_an_out_of_range_damping_fails_loudly(monkeypatch):
     monkeypatch.setenv("DATARANK_DAMPING", "1.5")
-    with pytest.raises(ImproperlyConfigured, match="between 0.0 and 1.0"):
+    with pytest.raises(ImproperlyConfigured, match=r"between 0\.0 and 1\.0"):
         site_settings.env_float("DATARANK_DAMPING", 0.85, low=0.0, high=1.0)
 
 
