@@ -6,6 +6,7 @@ DATARANK_PRODUCTION=1 and then insists on the variables it cannot guess.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -267,5 +268,32 @@ OPENALEX_MAILTO = env_str("OPENALEX_MAILTO", "")
 OPENALEX_INCLUDE_XPAC = env_bool("OPENALEX_INCLUDE_XPAC", True)
 DATARANK_CITER_CAP = env_int("DATARANK_CITER_CAP", 200, minimum=1)
 DATARANK_DAMPING = env_float("DATARANK_DAMPING", 0.85, low=0.0, high=1.0)
+
+# Refresh runs and the queues. OpenAlex work has its own queue, so a day of citer pulls never
+# holds up a rescore, and a worker can be given to it alone.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"papers.tasks.*": {"queue": "openalex"}}
+# Per worker, on top of the client's own backoff: keeps a burst of tracking tasks polite.
+OPENALEX_TASK_RATE_LIMIT = env_str("OPENALEX_TASK_RATE_LIMIT", "10/s")
+CELERY_TASK_ANNOTATIONS = {
+    name: {"rate_limit": OPENALEX_TASK_RATE_LIMIT}
+    for name in ("papers.tasks.track_papers_task", "papers.tasks.pull_citers_task")
+}
+DATARANK_REFRESH_EVERY_HOURS = env_int("DATARANK_REFRESH_EVERY_HOURS", 24, minimum=1)
+DATARANK_REFRESH_AFTER_DAYS = env_int("DATARANK_REFRESH_AFTER_DAYS", 30, minimum=1)
+DATARANK_REFRESH_BATCH = env_int("DATARANK_REFRESH_BATCH", 500, minimum=1)
+# Without a key every OpenAlex call is refused, so the refresh stays off (the admin says why).
+CELERY_BEAT_SCHEDULE = (
+    {
+        "refresh-stale-papers": {
+            "task": "papers.tasks.refresh_stale_papers_task",
+            "schedule": timedelta(hours=DATARANK_REFRESH_EVERY_HOURS),
+        }
+    }
+    if OPENALEX_API_KEY
+    else {}
+)
+# Beat's record of when each job last ran, with the rest of the site's scratch files.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)

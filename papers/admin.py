@@ -2,12 +2,19 @@
 OpenAlex and are read-only here; the one thing an admin decides is a paper's corpus override."""
 
 import re
+from functools import partial
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, Work
+from papers.admin_views import track_papers_view
+from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
+from papers.tracking import untrack_paper
 
 OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)
 
@@ -163,11 +170,23 @@ class CorpusEntryAdmin(OpenAlexIdSearch):
     fields = ("work", "override", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     readonly_fields = ("work", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     show_full_result_count = False
-    actions = ("force_in", "force_out", "follow_check")
+    actions = ("force_in", "force_out", "follow_check", "untrack")
 
-    # Entries are made by the data-paper check when a work is loaded; an admin only overrides it.
+    # Entries are made by the data-paper check when a work is loaded; an admin only overrides it
+    # here, or tracks new papers from OpenAlex on the "Track papers" page.
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        track = self.admin_site.admin_view(partial(track_papers_view, model_admin=self))
+        return [path("track/", track, name="papers_corpusentry_track"), *super().get_urls()]
+
+    @admin.action(description="Untrack (leave the corpus, keep the data)")
+    def untrack(self, request: HttpRequest, queryset: QuerySet) -> None:
+        work_ids = list(queryset.values_list("work_id", flat=True))
+        for work_id in work_ids:
+            untrack_paper(work_id=work_id)
+        self.message_user(request, f"{len(work_ids)} paper(s) untracked; their data stays.", messages.SUCCESS)
 
     def _set_override(self, request: HttpRequest, queryset: QuerySet, override: str, outcome: str) -> None:
         updated = queryset.update(override=override)
@@ -195,3 +214,41 @@ class FairSignalAdmin(ReadOnlyFromOpenAlex):
     search_fields = ("work__title", "evidence")
     openalex_id_fields = {"W": ("work_id",)}
     search_help_text = "Words from the work's title or the evidence, or an OpenAlex id (W…)."
+
+
+@admin.register(RefreshRun)
+class RefreshRunAdmin(admin.ModelAdmin):
+    """Refresh runs are written by the workers; here they are watched, never edited."""
+
+    list_display = ("id", "status", "progress", "list_calls", "started_at", "finished_at", "error_count")
+    list_filter = ("status", "triggered_by")
+    exclude = ("done_work_ids",)
+
+    @admin.display(description="Progress")
+    def progress(self, run: RefreshRun) -> str:
+        return f"{run.papers_done}/{run.papers_total}"
+
+    @admin.display(description="Errors")
+    def error_count(self, run: RefreshRun) -> int:
+        return len(run.errors)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        progress = path(
+            "<int:run_id>/progress/",
+            self.admin_site.admin_view(self.progress_view),
+            name="papers_refreshrun_progress",
+        )
+        return [progress, *super().get_urls()]
+
+    def progress_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        """The progress fragment the change page polls while the run is going."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(RefreshRun, pk=run_id)
+        return TemplateResponse(request, "admin/papers/refreshrun/progress.html", {"run": run})

@@ -190,6 +190,10 @@ class CorpusEntry(models.Model):
     )
     checked_at = models.DateTimeField()
     added_at = models.DateTimeField(auto_now_add=True)
+    tracked_at = models.DateTimeField(null=True, blank=True, help_text="When an admin tracked it from OpenAlex.")
+    citers_pulled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its citers were last pulled from OpenAlex."
+    )
 
     class Meta:
         verbose_name_plural = "corpus entries"
@@ -231,3 +235,46 @@ class FairSignal(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.work_id} {self.key}: {self.status}"
+
+
+class RefreshRun(models.Model):
+    """One pass of re-fetching stale corpus papers and their citers from OpenAlex."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        # The OpenAlex daily budget ran out; the task is rescheduled for `resumes_at`.
+        PAUSED = "paused", "Paused until the OpenAlex budget resets"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Command"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    resumes_at = models.DateTimeField(null=True, blank=True)
+    papers_total = models.PositiveIntegerField(default=0)
+    papers_done = models.PositiveIntegerField(default=0)
+    list_calls = models.PositiveIntegerField(default=0, help_text="OpenAlex list calls spent (they cost budget).")
+    errors = models.JSONField(default=list, blank=True, help_text="[{work, error}] for papers that failed.")
+    done_work_ids = models.JSONField(
+        default=list, blank=True, help_text="Papers finished in this run, so a retried task skips them."
+    )
+    triggered_by = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(papers_total__gte=0), name="refresh_papers_total_non_negative"),
+            models.CheckConstraint(condition=Q(papers_done__gte=0), name="refresh_papers_done_non_negative"),
+            models.CheckConstraint(condition=Q(list_calls__gte=0), name="refresh_list_calls_non_negative"),
+            models.CheckConstraint(
+                condition=Q(papers_done__lte=F("papers_total")), name="refresh_papers_done_lte_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refresh #{self.pk} {self.status} {self.papers_done}/{self.papers_total}"

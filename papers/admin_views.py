@@ -1,0 +1,76 @@
+"""The admin's "Track papers" page: paste identifiers, queue a tracking task for the workers."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from papers.tasks import track_papers_task
+from papers.tracking import MAX_LINE_LENGTH, parse_identifiers
+
+# A paste of thousands of lines is a job for `manage.py track --filter`, not a form.
+MAX_INPUT_LENGTH = 200_000
+
+
+class TrackPapersForm(forms.Form):
+    identifiers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        required=False,
+        max_length=MAX_INPUT_LENGTH,
+        help_text=f"DOIs, DOI URLs or OpenAlex ids (W…), one a line; lines over {MAX_LINE_LENGTH} characters "
+        "are refused.",
+    )
+    force = forms.BooleanField(
+        required=False, help_text="Into the corpus whatever the data-paper check says (sets the include override)."
+    )
+    openalex_filter = forms.CharField(
+        required=False, max_length=MAX_LINE_LENGTH, label="OpenAlex filter", help_text="For example type:dataset"
+    )
+    max_papers = forms.IntegerField(
+        required=False, min_value=1, label="At most", help_text="How many works of the filter to track."
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors and not data.get("identifiers", "").strip() and not data.get("openalex_filter"):
+            raise forms.ValidationError("Paste at least one identifier or give an OpenAlex filter.")
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+def track_papers_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+    if not request.user.has_perm("papers.add_corpusentry"):
+        raise PermissionDenied
+    key_set = bool(settings.OPENALEX_API_KEY)
+    form = TrackPapersForm(request.POST if request.method == "POST" else None)
+    bad = ()
+    if form.is_valid() and key_set:
+        parsed = parse_identifiers(form.cleaned_data["identifiers"].splitlines())
+        bad = parsed.bad
+        good = parsed.as_strings()
+        openalex_filter = form.cleaned_data["openalex_filter"] or None
+        if good or openalex_filter:
+            args = (good, openalex_filter, form.cleaned_data["max_papers"], form.cleaned_data["force"])
+            transaction.on_commit(lambda: track_papers_task.delay(*args))
+            queued = f"{len(good)} identifier(s)" + (
+                f" and the works of filter {openalex_filter!r}" if openalex_filter else ""
+            )
+            model_admin.message_user(request, f"Queued tracking of {queued}; the workers will add them and rescore.")
+        if not bad:
+            return HttpResponseRedirect(reverse("admin:papers_corpusentry_changelist"))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "Track papers",
+        "form": form,
+        "bad": bad,
+        "key_set": key_set,
+    }
+    if request.method == "POST" and not key_set:
+        messages.error(request, "Nothing was queued: live OpenAlex jobs are off until OPENALEX_API_KEY is set.")
+    return TemplateResponse(request, "admin/papers/corpusentry/track_papers.html", context)

@@ -1,0 +1,186 @@
+"""Refresh runs: which papers are stale, and a run over them against the fake OpenAlex."""
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from papers.ingest import load_records
+from papers.models import Citation, CorpusEntry, RefreshRun, Work
+from papers.openalex import BudgetExhausted, OpenAlexClient
+from papers.records import parse_work
+from papers.refresh import refresh_papers, stale_papers, start_stale_refresh
+from papers.tasks import refresh_papers_task
+from tests.fake_openalex.app import Fault, synthetic_work
+
+pytestmark = pytest.mark.django_db
+
+PAPERS = (1, 2, 3)
+
+
+def citers_of(paper: int) -> list[dict]:
+    """Two citers for each paper: W<paper>01 and W<paper>02."""
+    return [synthetic_work(paper * 100 + n, cited_by_count=n, cites=[paper]) for n in (1, 2)]
+
+
+@pytest.fixture
+def corpus(fake_openalex):
+    """Papers 1, 2 and 3 in the corpus, never pulled, and in the fake OpenAlex with their citers."""
+    raws = [synthetic_work(paper, type="dataset") for paper in PAPERS]
+    load_records([parse_work(raw) for raw in raws], corpus="all", fetched_at=timezone.now())
+    fake_openalex.add_works(raws + [citer for paper in PAPERS for citer in citers_of(paper)])
+    return fake_openalex
+
+
+def new_run(work_ids=PAPERS) -> RefreshRun:
+    return RefreshRun.objects.create(papers_total=len(work_ids), triggered_by=RefreshRun.Trigger.ADMIN)
+
+
+def pulled_citers(paper: int) -> set[int]:
+    return set(Citation.objects.filter(cited_id=paper, pull_position__isnull=False).values_list("citing_id", flat=True))
+
+
+def test_stale_papers_come_never_pulled_first_then_the_oldest_pull():
+    now = timezone.now()
+    for number, pulled in ((1, now - timedelta(days=40)), (2, None), (3, now - timedelta(days=90)), (4, now)):
+        work = Work.objects.create(id=number, fetched_at=now)
+        CorpusEntry.objects.create(
+            work=work, check_passed=True, confidence=1, included=True, checked_at=now, citers_pulled_at=pulled
+        )
+    out = Work.objects.create(id=5, fetched_at=now)
+    CorpusEntry.objects.create(work=out, check_passed=False, confidence=0, included=False, checked_at=now)
+
+    assert stale_papers(older_than=timedelta(days=30), limit=10) == [2, 3, 1]
+    assert stale_papers(older_than=timedelta(days=30), limit=2) == [2, 3]
+
+
+def test_a_run_is_not_started_while_another_is_going(corpus):
+    RefreshRun.objects.create(status=RefreshRun.Status.PAUSED, papers_total=1)
+
+    assert start_stale_refresh(older_than=timedelta(days=30), limit=10, triggered_by="schedule") is None
+
+
+def test_a_run_refreshes_each_paper_and_records_progress_and_list_calls(corpus):
+    run = new_run()
+
+    run = refresh_papers(run_id=run.pk, work_ids=list(PAPERS), client=OpenAlexClient())
+
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert run.finished_at is not None
+    assert (run.papers_done, run.papers_total, run.errors) == (3, 3, [])
+    # Metadata comes from free singletons: the only list calls are one citer page per paper.
+    assert run.list_calls == len(corpus.list_calls()) == 3
+    for paper in PAPERS:
+        assert pulled_citers(paper) == {paper * 100 + 1, paper * 100 + 2}
+    assert CorpusEntry.objects.filter(citers_pulled_at__isnull=True).count() == 0
+
+
+def test_the_rescore_is_enqueued_once_the_run_is_committed(corpus, django_capture_on_commit_callbacks):
+    run = new_run()
+
+    with (
+        mock.patch("papers.refresh.rescore_corpus_task.delay") as rescore,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+
+    rescore.assert_called_once_with()
+
+
+def test_a_paper_openalex_refuses_is_recorded_and_the_others_finish(corpus):
+    corpus.works.pop(2)  # OpenAlex answers 404 for it now
+    run = new_run()
+
+    run = refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert run.papers_done == 3
+    assert [error["work"] for error in run.errors] == [2]
+    assert "404" in run.errors[0]["error"]
+    assert pulled_citers(1) and pulled_citers(3)
+    assert not pulled_citers(2)
+
+
+def test_a_spent_budget_pauses_the_run_until_the_reset(corpus):
+    corpus.inject(Fault.budget_exhausted(), path=r"cites:W2\b")
+    run = new_run()
+
+    with pytest.raises(BudgetExhausted) as raised:
+        refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+
+    run.refresh_from_db()
+    assert run.status == RefreshRun.Status.PAUSED
+    assert run.resumes_at == raised.value.resets_at
+    assert run.resumes_at > timezone.now()
+    assert (run.papers_done, run.finished_at) == (1, None)
+    assert pulled_citers(1) and not pulled_citers(2)
+
+
+def test_the_task_comes_back_at_the_reset_and_does_only_the_papers_left(corpus):
+    corpus.inject(Fault.budget_exhausted(), path=r"cites:W2\b")
+    run = new_run()
+    with pytest.raises(BudgetExhausted):
+        refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+    requests_before = len(corpus.log)
+
+    # The budget has reset: the retried task runs again with the same arguments.
+    result = refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
+
+    assert result.get() == run.pk
+    run.refresh_from_db()
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert run.papers_done == 3
+    assert run.list_calls == 4  # W1's pull, the call the budget refused, then W2's and W3's pulls
+    asked = [entry.params.get("filter") or entry.path for entry in corpus.log[requests_before:]]
+    assert asked == ["/works/W2", "cites:W2", "/works/W3", "cites:W3"]
+    assert all(pulled_citers(paper) for paper in PAPERS)
+
+
+def test_the_task_is_sent_again_for_the_budget_reset_and_never_dropped(corpus):
+    corpus.inject(Fault.budget_exhausted(), path=r"cites:W1\b")
+    run = new_run()
+    resets = datetime(2030, 1, 1, tzinfo=UTC)
+
+    with (
+        mock.patch("papers.openalex.OpenAlexClient._resets_at", return_value=resets),
+        mock.patch.object(refresh_papers_task, "apply_async") as send_again,
+    ):
+        result = refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
+
+    assert result.state == "IGNORED"  # neither failed nor a spent retry
+    send_again.assert_called_once_with(args=(run.pk, list(PAPERS)), kwargs={}, eta=resets)
+    run.refresh_from_db()
+    assert (run.status, run.resumes_at, run.finished_at) == (RefreshRun.Status.PAUSED, resets, None)
+
+
+def test_a_finished_run_is_not_redone_when_its_task_is_delivered_again(corpus):
+    run = new_run()
+    refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+    requests_before = len(corpus.log)
+
+    refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
+
+    assert len(corpus.log) == requests_before
+    run.refresh_from_db()
+    assert (run.status, run.papers_done) == (RefreshRun.Status.SUCCEEDED, 3)
+
+
+def test_the_admin_shows_a_running_run_and_polls_its_progress(admin_client):
+    run = RefreshRun.objects.create(papers_total=3, papers_done=1, list_calls=2)
+
+    page = admin_client.get(f"/admin/papers/refreshrun/{run.pk}/change/")
+    fragment = admin_client.get(f"/admin/papers/refreshrun/{run.pk}/progress/", headers={"HX-Request": "true"})
+
+    assert page.status_code == fragment.status_code == 200
+    assert b'hx-trigger="every 2s"' in page.content
+    assert b"1/3 papers, 2 list calls" in fragment.content
+    assert "1/3" in admin_client.get("/admin/papers/refreshrun/").content.decode()
+
+
+def test_a_finished_run_stops_the_polling(admin_client):
+    run = RefreshRun.objects.create(papers_total=3, papers_done=3, status=RefreshRun.Status.SUCCEEDED)
+
+    fragment = admin_client.get(f"/admin/papers/refreshrun/{run.pk}/progress/")
+
+    assert b"hx-trigger" not in fragment.content
