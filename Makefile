@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean bench
 
 # The stamps re-install only when a requirements file changes.
 $(VENV)/.run-installed: requirements.txt
@@ -23,7 +23,7 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py load_sample
 	$(PY) manage.py rescore
 	@echo "Serving http://$(HOST):$(PORT)/ with a Celery worker; Ctrl-C stops both."
-	@$(VENV)/bin/celery -A datarank_site worker --loglevel=INFO --pool=threads --concurrency=$(WORKERS) & \
+	@$(VENV)/bin/celery -A datarank_site worker -B -Q celery,openalex --loglevel=INFO --pool=threads --concurrency=$(WORKERS) & \
 	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -41,3 +41,12 @@ format: $(VENV)/.dev-installed
 
 clean:
 	rm -rf var staticfiles
+
+# The rescoring benchmark (bench/README.md) at full size: 100,000 papers x 200 citers from
+# 1,000,000 citing works. It scores in its own database, test_<name>, created and dropped
+# on the PostgreSQL server DATABASE_URL names. Shrink with e.g.
+# BENCH_ARGS="--papers 10000 --pool 100000".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datarank_bench
+bench: $(VENV)/.dev-installed
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/bench} \
+	$(PY) bench/rescore.py $(BENCH_ARGS)
