@@ -21,7 +21,7 @@ from django.utils import timezone
 from papers.ingest import load_records
 from papers.models import CorpusEntry, RefreshRun
 from papers.openalex import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
-from papers.tracking import pull_citers
+from papers.tracking import move_to_merged_work, pull_citers
 from scoring.tasks import rescore_corpus_task
 
 logger = logging.getLogger(__name__)
@@ -112,12 +112,17 @@ def _resume(run_id: int) -> RefreshRun:
 
 
 def _refresh_one(*, work_id: int, client: OpenAlexClient) -> str | None:
-    """Refresh one paper; the reason it could not be, or None."""
+    """Refresh one paper; the reason it could not be, or None. A paper OpenAlex has merged into
+    another (a 301 the client followed) hands its corpus place to that work, whose citers are
+    the ones pulled."""
     try:
         record = client.get_work(work_id)
         # The data-paper check sees the fresh metadata; loading never takes a paper out.
         load_records([record], corpus="data", fetched_at=timezone.now())
-        pull_citers(work_id=work_id, client=client, cap=settings.DATARANK_CITER_CAP)
+        if record.id != work_id:
+            move_to_merged_work(old_id=work_id, new_id=record.id)
+            logger.info("W%s was merged by OpenAlex into W%s", work_id, record.id)
+        pull_citers(work_id=record.id, client=client, cap=settings.DATARANK_CITER_CAP)
     except PermanentError as exc:
         logger.warning("Refresh of W%s failed: %s", work_id, exc)
         return str(exc)

@@ -228,6 +228,29 @@ def untrack_paper(*, work_id: int) -> None:
     CorpusEntry.objects.filter(work_id=work_id).update(override=CorpusEntry.Override.EXCLUDE)
 
 
+def move_to_merged_work(*, old_id: int, new_id: int) -> None:
+    """OpenAlex merged corpus paper `old_id` into `new_id`: the new work takes the old one's
+    place in the corpus (its verdict, override and tracking date), and the old one leaves it,
+    its reasons saying where it went. The new work must be held already."""
+    with transaction.atomic():
+        old = CorpusEntry.objects.select_for_update().get(work_id=old_id)
+        CorpusEntry.objects.update_or_create(
+            work_id=new_id,
+            defaults={
+                "check_passed": old.check_passed,
+                "confidence": old.confidence,
+                "reasons": old.reasons,
+                "included": True,
+                "override": old.override,
+                "tracked_at": old.tracked_at,
+                "checked_at": old.checked_at,
+            },
+        )
+        old.override = CorpusEntry.Override.EXCLUDE
+        old.reasons = [*old.reasons, f"merged by OpenAlex into W{new_id}"]
+        old.save(update_fields=["override", "reasons"])
+
+
 def _resolve(identifiers: Identifiers, *, client: OpenAlexClient) -> tuple[list[WorkRecord], tuple[BadIdentifier, ...]]:
     """The works named, 100 to a list call, and the identifiers OpenAlex does not know."""
     records: list[WorkRecord] = []

@@ -76,6 +76,22 @@ def test_a_run_refreshes_each_paper_and_records_progress_and_list_calls(corpus):
     assert CorpusEntry.objects.filter(citers_pulled_at__isnull=True).count() == 0
 
 
+def test_a_paper_openalex_merged_hands_its_corpus_place_to_the_merged_work(corpus):
+    CorpusEntry.objects.filter(work_id=2).update(tracked_at=timezone.now())
+    corpus.add_works([synthetic_work(20, type="dataset"), synthetic_work(2001, cited_by_count=5, cites=[20])])
+    corpus.merge(2, 20)
+
+    run = refresh_papers(run_id=new_run().pk, work_ids=list(PAPERS), client=OpenAlexClient())
+
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    old, new = CorpusEntry.objects.get(work_id=2), CorpusEntry.objects.get(work_id=20)
+    assert (old.in_corpus, new.in_corpus) == (False, True)
+    assert old.reasons[-1] == "merged by OpenAlex into W20"
+    assert new.tracked_at == old.tracked_at
+    assert pulled_citers(20) == {2001}
+    assert new.citers_pulled_at is not None
+
+
 def test_the_rescore_is_enqueued_once_the_run_is_committed(corpus, django_capture_on_commit_callbacks):
     run = new_run()
 
