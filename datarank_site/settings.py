@@ -251,9 +251,14 @@ if CELERY_BROKER_URL == "filesystem://":
     for folder in ("queue", "control"):
         (VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
 else:
+    CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Seconds before an unacknowledged task is handed to another worker (Redis).
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Look for the tasks of dead workers at every check (kombu otherwise acts on one check
+        # in ten, so redelivery could take ten intervals); a check is one small ZRANGE.
+        "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
