@@ -5,8 +5,6 @@ from django.db import models
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.db.models.functions import Coalesce
 
-from papers.records import openalex_number  # noqa: F401  (re-exported: callers import it from here)
-
 # The PaperScore figures WorkQuerySet.with_score() puts on each work.
 SCORE_FIELDS = (
     "base_contribution",
