@@ -1,15 +1,19 @@
-"""The public pages: home (the ranking's top), title search and the paper page."""
+"""The public pages: home (the ranking's top), title search, the paper page and DOI links."""
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from datarank_site.celery import app as celery_app
-from papers.forms import SearchForm
-from papers.models import CorpusEntry, RefreshRun, Work
+from papers.forms import SearchForm, Sort
+from papers.models import CorpusEntry, RefreshRun, Work, WorkQuerySet
+from papers.records import normalize_doi, openalex_number
 from scoring.models import ScoringRun
 
 HOME_PAPERS = 50
@@ -25,23 +29,84 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"run": run, "papers": papers})
 
 
+@vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
+    """Results as you type: an htmx request gets only the results partial, so the same URL
+    serves both and `Vary` keeps caches from handing one the other's answer."""
     form = SearchForm(request.GET)
     if not form.is_valid():
         return render(
-            request,
-            "400.html",
-            {"heading": "That search cannot be run", "message": form.errors["q"][0]},
-            status=400,
+            request, "400.html", {"heading": "That search cannot be run", "message": form.first_error()}, status=400
         )
     query = form.cleaned_data["q"]
+    template = "search.html#results" if request.htmx else "search.html"
     if not query:
-        return render(request, "search.html", {"form": form, "query": "", "page": None})
+        return render(request, template, {"form": form, "query": "", "page": None})
+
+    lookup = identifier_lookup(query)
+    if lookup is not None:
+        key = Work.objects.in_corpus().filter(lookup).values_list("id", flat=True).first()
+        if key is not None:
+            url = reverse("paper", kwargs={"key": f"W{key}"})
+            # A plain redirect would be followed by htmx and swapped in as a fragment.
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
     run = ScoringRun.objects.current()
     works = Work.objects.search(query).with_score(run.id if run else None)
-    works = works.order_by(F("rank").asc(nulls_last=True), "id")
+    works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
+    works = order_results(works, form.cleaned_data["sort"], query)
     page = Paginator(works, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "search.html", {"form": form, "query": query, "page": page, "run": run})
+    context = {"form": form, "query": query, "page": page, "run": run, "unknown_identifier": lookup is not None}
+    return render(request, template, context)
+
+
+def identifier_lookup(text: str) -> Q | None:
+    """The filter for the one work a DOI or an OpenAlex work id names, or None when the text
+    is neither and so is a title search."""
+    try:
+        return Q(doi=normalize_doi(text))
+    except ValueError:
+        pass
+    try:
+        number = openalex_number(text, kind="W")
+    except ValueError:
+        return None
+    # A number past 64 bits cannot be one of ours, and would overflow the database's integer.
+    return Q(id=number) if number <= MAX_WORK_ID else Q(pk__in=[])
+
+
+def filter_years(works: WorkQuerySet, start: int | None, end: int | None) -> WorkQuerySet:
+    if start is not None:
+        works = works.filter(publication_year__gte=start)
+    if end is not None:
+        works = works.filter(publication_year__lte=end)
+    return works
+
+
+def order_results(works: WorkQuerySet, sort: str, query: str) -> WorkQuerySet:
+    """Every order ends on the id so that pages never repeat or skip a paper."""
+    by_rank = F("rank").asc(nulls_last=True)
+    if sort == Sort.DATARANK:
+        return works.order_by(by_rank, "id")
+    if sort == Sort.CITATIONS:
+        return works.order_by("-cited_by_count", by_rank, "id")
+    if sort == Sort.YEAR:
+        return works.order_by(F("publication_year").desc(nulls_last=True), by_rank, "id")
+    # Relevance: the paper whose title is the query, then titles that start with it, then the rest.
+    title_match = Case(When(title__iexact=query, then=0), When(title__istartswith=query, then=1), default=2)
+    return works.annotate(title_match=title_match).order_by("title_match", by_rank, "id")
+
+
+def doi(request: HttpRequest, doi: str) -> HttpResponse:
+    """`/doi/10.…` is a stable link to a paper for anyone who knows only its DOI."""
+    try:
+        bare = normalize_doi(doi)
+    except ValueError:
+        return not_found(request, f"“{doi}” is not a DOI: a DOI looks like 10.1234/abc.")
+    key = Work.objects.in_corpus().filter(doi=bare).values_list("id", flat=True).first()
+    if key is None:
+        return not_found(request, f"We hold no corpus paper with the DOI {bare}.")
+    return redirect("paper", key=f"W{key}")
 
 
 def paper(request: HttpRequest, key: str) -> HttpResponse:

@@ -192,7 +192,7 @@ def test_search_paginates_and_an_out_of_range_page_shows_the_last_one(client):
     beyond = client.get("/search/", {"q": "dataset", "page": "999999999999999999999"})
     garbage = client.get("/search/", {"q": "dataset", "page": "<script>"})
 
-    assert "Page 1 of 2" in text(first) and 'href="?q=dataset&amp;page=2"' in first.content.decode()
+    assert "Page 1 of 2" in text(first) and 'href="/search/?q=dataset&amp;page=2"' in first.content.decode()
     assert "Page 2 of 2" in text(second) and "Dataset number 30" in text(second)
     assert beyond.status_code == 200 and "Page 2 of 2" in text(beyond)
     assert garbage.status_code == 200 and "Page 1 of 2" in text(garbage)
