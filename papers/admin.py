@@ -4,8 +4,10 @@ OpenAlex and are read-only here; the one thing an admin decides is a paper's cor
 import re
 from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,7 +16,9 @@ from django.urls import URLPattern, path
 
 from papers.admin_views import track_papers_view
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
+from papers.tasks import pull_citers_task
 from papers.tracking import untrack_paper
+from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 
 OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)
 
@@ -170,7 +174,7 @@ class CorpusEntryAdmin(OpenAlexIdSearch):
     fields = ("work", "override", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     readonly_fields = ("work", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     show_full_result_count = False
-    actions = ("force_in", "force_out", "follow_check", "untrack")
+    actions = ("force_in", "force_out", "follow_check", "untrack", "rescore", "refresh_from_openalex")
 
     # Entries are made by the data-paper check when a work is loaded; an admin only overrides it
     # here, or tracks new papers from OpenAlex on the "Track papers" page.
@@ -203,6 +207,29 @@ class CorpusEntryAdmin(OpenAlexIdSearch):
     @admin.action(description="Follow the data-paper check")
     def follow_check(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._set_override(request, queryset, CorpusEntry.Override.NONE, "following the data-paper check again")
+
+    def has_rescore_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RESCORE_PERMISSION)
+
+    # Ranks tie every score to the whole corpus, so the selection only picks the page to act from.
+    @admin.action(description="Rescore the corpus", permissions=("rescore",))
+    def rescore(self, request: HttpRequest, queryset: QuerySet) -> None:
+        level, message = queue_rescore(request.user)
+        self.message_user(request, message, level)
+
+    @admin.action(description="Refresh from OpenAlex, then rescore the corpus", permissions=("rescore",))
+    def refresh_from_openalex(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not settings.OPENALEX_API_KEY:
+            self.message_user(
+                request, "Nothing was queued: live OpenAlex jobs are off until OPENALEX_API_KEY is set.", messages.ERROR
+            )
+            return
+        work_ids = list(queryset.values_list("work_id", flat=True))
+        for work_id in work_ids:
+            transaction.on_commit(partial(pull_citers_task.delay, work_id))
+        self.message_user(request, f"Queued a refresh of the citers of {len(work_ids)} paper(s).", messages.SUCCESS)
+        level, message = queue_rescore(request.user)
+        self.message_user(request, message, level)
 
 
 @admin.register(FairSignal)

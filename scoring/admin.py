@@ -1,10 +1,14 @@
 """Admin for scoring runs and their scores. Both are written by the rescoring service only,
 so they are read-only here: a hand-edited score would no longer follow from the data."""
 
+from functools import partial
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 
 from papers.admin import OpenAlexIdSearch
+from scoring.admin_views import progress_view, rescore_view
 from scoring.models import PaperScore, ScoringRun
 
 
@@ -34,6 +38,15 @@ class ScoringRunAdmin(WrittenByScoring):
     search_fields = ("algorithm", "error")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-id")
+
+    def get_urls(self) -> list[URLPattern]:
+        rescore = self.admin_site.admin_view(partial(rescore_view, model_admin=self))
+        progress = self.admin_site.admin_view(partial(progress_view, model_admin=self))
+        return [
+            path("rescore/", rescore, name="scoring_scoringrun_rescore"),
+            path("<int:run_id>/progress/", progress, name="scoring_scoringrun_progress"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(PaperScore)

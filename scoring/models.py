@@ -32,6 +32,8 @@ class ScoringRun(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(damping__gte=0) & Q(damping__lte=1), name="run_damping_0_1"),
+            # The database, not a check-then-act, decides that only one rescore runs at a time.
+            models.UniqueConstraint(fields=["status"], condition=Q(status="running"), name="run_one_running"),
         ]
 
     def __str__(self) -> str:

@@ -4,13 +4,14 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scoring.engine import load_corpus, score_corpus
 from scoring.models import PaperScore, ScoringRun
 
 ALGORITHM = "datarank-1hop-v1"
+ABANDONED = "abandoned: its worker stopped"
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +31,50 @@ SCORE_COLUMNS = (
 )
 
 
+class RescoreAlreadyRunning(Exception):
+    """Another run holds the one "running" slot; the database refused a second one."""
+
+    def __init__(self, run: ScoringRun) -> None:
+        self.run = run
+        super().__init__(f"Run {run.pk} is still running (started {run.started_at:%Y-%m-%d %H:%M:%S %Z})")
+
+
+def running_run() -> ScoringRun | None:
+    """The run in progress, unless it has run so long that its worker must have stopped."""
+    return ScoringRun.objects.filter(
+        status=ScoringRun.Status.RUNNING, started_at__gte=timezone.now() - settings.DATARANK_RESCORE_STALE_AFTER
+    ).first()
+
+
+def _start_run(*, damping: float, cap: int, started_by: AbstractBaseUser | None) -> ScoringRun:
+    """Claim the one "running" slot (the run_one_running constraint), freeing it first from a run
+    whose worker was killed: such a run never finishes, and would otherwise block every rescore."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            ScoringRun.objects.filter(
+                status=ScoringRun.Status.RUNNING, started_at__lt=now - settings.DATARANK_RESCORE_STALE_AFTER
+            ).update(status=ScoringRun.Status.FAILED, finished_at=now, error=ABANDONED)
+            return ScoringRun.objects.create(algorithm=ALGORITHM, damping=damping, citer_cap=cap, started_by=started_by)
+    except IntegrityError:
+        # The other constraints (damping in [0, 1]) raise the same error; only a running run is ours to report.
+        running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).first()
+        if running is None:
+            raise
+        raise RescoreAlreadyRunning(running) from None
+
+
 def rescore_corpus(
     *, damping: float | None = None, cap: int | None = None, started_by: AbstractBaseUser | None = None
 ) -> ScoringRun:
     """Score every corpus paper as one run; the run becomes current only if it all succeeds.
 
-    Ranks compare each paper with the whole corpus, which is why there is no per-paper rescore."""
+    Ranks compare each paper with the whole corpus, which is why there is no per-paper rescore.
+    Raises RescoreAlreadyRunning, creating no run, while another run is in progress."""
     damping = settings.DATARANK_DAMPING if damping is None else damping
     cap = settings.DATARANK_CITER_CAP if cap is None else cap
     # Saved outside the scoring transaction, so a run in progress or a failed one stays visible.
-    run = ScoringRun.objects.create(algorithm=ALGORITHM, damping=damping, citer_cap=cap, started_by=started_by)
+    run = _start_run(damping=damping, cap=cap, started_by=started_by)
     try:
         scores = score_corpus(load_corpus(), damping=damping, cap=cap)
         # tolist() turns each column into Python numbers in one call, for the model fields.

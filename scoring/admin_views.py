@@ -1,0 +1,54 @@
+"""The admin's rescoring: the "Rescore the corpus" button and the progress fragment a run's page polls."""
+
+from functools import partial
+
+from django.contrib import admin, messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from scoring.models import ScoringRun
+from scoring.services import running_run
+from scoring.tasks import rescore_corpus_task
+
+RESCORE_PERMISSION = "scoring.add_scoringrun"
+
+
+def queue_rescore(user: AbstractBaseUser) -> tuple[int, str]:
+    """Queue a whole-corpus rescore unless one is going; returns the message level and text for the admin.
+
+    The check only spares the admin a queued task that would find the slot taken: the
+    run_one_running constraint is what keeps two rescores from running at once."""
+    running = running_run()
+    if running is not None:
+        link = reverse("admin:scoring_scoringrun_change", args=[running.pk])
+        return messages.WARNING, format_html(
+            'Run {} is still running; no new rescore was queued. <a href="{}">Follow its progress</a>.',
+            running.pk,
+            link,
+        )
+    transaction.on_commit(partial(rescore_corpus_task.delay, started_by_id=user.pk))
+    return messages.SUCCESS, "Rescore of the corpus queued; the new run appears here once a worker starts it."
+
+
+@require_POST
+def rescore_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+    if not request.user.has_perm(RESCORE_PERMISSION):
+        raise PermissionDenied
+    level, message = queue_rescore(request.user)
+    model_admin.message_user(request, message, level)
+    return HttpResponseRedirect(reverse("admin:scoring_scoringrun_changelist"))
+
+
+def progress_view(request: HttpRequest, run_id: int, *, model_admin: admin.ModelAdmin) -> HttpResponse:
+    """The progress fragment the run's page polls while the run is going."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    run = get_object_or_404(ScoringRun.objects.select_related("started_by"), pk=run_id)
+    return TemplateResponse(request, "admin/scoring/scoringrun/progress.html", {"run": run})
