@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
 
-from papers.models import Authorship, Citation, Work
+from papers.models import Authorship, Citation, CorpusEntry, Work
 
 # Rows per fetch from the database cursor: big enough to amortise round trips, small enough
 # that the Python tuples of one batch stay a few megabytes.
@@ -141,26 +140,37 @@ def load_corpus() -> CorpusInputs:
     with the citer's counts and, decided by the database, whether the two share an author."""
     papers = np.array(list(Work.objects.in_corpus().values_list("id", "cited_by_count")), dtype=np.int64)
     papers = papers.reshape(-1, 2)
-    shares_an_author = Exists(
-        Authorship.objects.filter(
-            work_id=OuterRef("citing_id"),
-            author_id__in=Authorship.objects.filter(work_id=OuterRef(OuterRef("cited_id"))).values("author_id"),
-        )
-    )
-    links = (
-        Citation.objects.filter(cited__corpus_entry__in_corpus=True)
-        .exclude(citing_id=F("cited_id"))
-        .annotate(self_citation=shares_an_author)
-        .order_by()
-        .values_list(
-            "cited_id", "citing_id", "citing__cited_by_count", "citing__referenced_works_count", "self_citation"
-        )
-    )
-    columns = fetch_columns(
-        *links.query.sql_with_params(),
-        dtypes=(np.int64, np.int64, np.int32, np.int32, np.bool_),
-    )
+    columns = fetch_columns(_links_sql(), [], dtypes=(np.int64, np.int64, np.int32, np.int32, np.bool_))
     return CorpusInputs(papers[:, 0], papers[:, 1], *columns)
+
+
+def _links_sql() -> str:
+    """Links to corpus papers, with the citer's counts and a shared-author flag.
+
+    The flag comes from one join of the links with both ends' authorships, which the database
+    runs as a hash join over all links at once; an EXISTS per link (the ORM's natural spelling)
+    probes the authorship index twice per link and made a rescore three times slower."""
+    quote = connection.ops.quote_name
+    citation, entry, work, authorship = (
+        quote(model._meta.db_table) for model in (Citation, CorpusEntry, Work, Authorship)
+    )
+    return f"""
+        WITH links AS (
+            SELECT c.cited_id, c.citing_id
+            FROM {citation} c JOIN {entry} e ON e.work_id = c.cited_id AND e.in_corpus
+            WHERE c.citing_id <> c.cited_id
+        ),
+        shared AS (
+            SELECT DISTINCT l.cited_id, l.citing_id
+            FROM links l
+            JOIN {authorship} b ON b.work_id = l.cited_id
+            JOIN {authorship} a ON a.work_id = l.citing_id AND a.author_id = b.author_id
+        )
+        SELECT l.cited_id, l.citing_id, w.cited_by_count, w.referenced_works_count, s.citing_id IS NOT NULL
+        FROM links l
+        JOIN {work} w ON w.id = l.citing_id
+        LEFT JOIN shared s ON s.cited_id = l.cited_id AND s.citing_id = l.citing_id
+    """
 
 
 def fetch_columns(sql: str, params, *, dtypes: tuple) -> list[np.ndarray]:
