@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from papers.models import SCORE_FIELDS
 from scoring.engine import load_corpus, score_corpus
 from scoring.models import PaperScore, ScoringRun
 
@@ -16,19 +17,7 @@ ABANDONED = "abandoned: its worker stopped"
 logger = logging.getLogger(__name__)
 
 # PaperScore's figures, named as the engine's CorpusScores names them; paper_ids is the work.
-SCORE_COLUMNS = (
-    "paper_ids",
-    "base_contribution",
-    "network_contribution",
-    "datarank",
-    "citing_works",
-    "citers_with_signal",
-    "self_citations_excluded",
-    "cap_bound",
-    "rank",
-    "top_percent",
-    "tier",
-)
+SCORE_COLUMNS = ("paper_ids", *SCORE_FIELDS)
 
 
 class RescoreAlreadyRunning(Exception):
