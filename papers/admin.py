@@ -12,11 +12,13 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from papers.admin_views import track_papers_view
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
-from papers.tasks import pull_citers_task
+from papers.refresh import going_refresh
+from papers.tasks import refresh_papers_task
 from papers.tracking import untrack_paper
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 
@@ -224,12 +226,22 @@ class CorpusEntryAdmin(OpenAlexIdSearch):
                 request, "Nothing was queued: live OpenAlex jobs are off until OPENALEX_API_KEY is set.", messages.ERROR
             )
             return
-        work_ids = list(queryset.values_list("work_id", flat=True))
-        for work_id in work_ids:
-            transaction.on_commit(partial(pull_citers_task.delay, work_id))
-        self.message_user(request, f"Queued a refresh of the citers of {len(work_ids)} paper(s).", messages.SUCCESS)
-        level, message = queue_rescore(request.user)
-        self.message_user(request, message, level)
+        going = going_refresh()
+        if going is not None:
+            link = reverse("admin:papers_refreshrun_change", args=[going.pk])
+            message = 'Refresh run {} is still going; nothing was queued. <a href="{}">Follow its progress</a>.'
+            self.message_user(request, format_html(message, going.pk, link), messages.WARNING)
+            return
+        # One refresh run, not a pull per paper beside a rescore: the run rescores once its last
+        # paper is pulled, so the new scores are never computed from half-refreshed citers.
+        work_ids = sorted(queryset.values_list("work_id", flat=True))
+        run = RefreshRun.objects.create(papers_total=len(work_ids), triggered_by=RefreshRun.Trigger.ADMIN)
+        transaction.on_commit(partial(refresh_papers_task.delay, run.pk, work_ids))
+        link = reverse("admin:papers_refreshrun_change", args=[run.pk])
+        message = (
+            'Queued refresh run {} over {} paper(s); the corpus is rescored when it ends. <a href="{}">Follow it</a>.'
+        )
+        self.message_user(request, format_html(message, run.pk, len(work_ids), link), messages.SUCCESS)
 
 
 @admin.register(FairSignal)

@@ -38,11 +38,15 @@ def stale_papers(*, older_than: timedelta, limit: int) -> list[int]:
     return list(ordered.values_list("work_id", flat=True)[:limit])
 
 
+def going_refresh() -> RefreshRun | None:
+    """The refresh run still going (running, or paused for the budget), if any."""
+    return RefreshRun.objects.filter(status__in=[RefreshRun.Status.RUNNING, RefreshRun.Status.PAUSED]).first()
+
+
 def start_stale_refresh(*, older_than: timedelta, limit: int, triggered_by: str) -> tuple[RefreshRun, list[int]] | None:
     """A new run over up to `limit` stale papers, and those papers; None when nothing is stale or a run is still
-    going (running, or paused for the budget): two runs at once would spend the budget twice on
-    the same papers."""
-    if RefreshRun.objects.filter(status__in=[RefreshRun.Status.RUNNING, RefreshRun.Status.PAUSED]).exists():
+    going: two runs at once would spend the budget twice on the same papers."""
+    if going_refresh() is not None:
         logger.info("A refresh run is still going; not starting another")
         return None
     work_ids = stale_papers(older_than=older_than, limit=limit)

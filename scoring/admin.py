@@ -10,6 +10,7 @@ from django.urls import URLPattern, path
 from papers.admin import OpenAlexIdSearch
 from scoring.admin_views import progress_view, rescore_view
 from scoring.models import PaperScore, ScoringRun
+from scoring.services import diff_run
 
 
 class WrittenByScoring(OpenAlexIdSearch):
@@ -29,8 +30,10 @@ class ScoringRunAdmin(WrittenByScoring):
         "damping",
         "citer_cap",
         "papers_scored",
+        "links_read",
+        "data_as_of",
         "started_at",
-        "finished_at",
+        "duration",
         "started_by",
     )
     list_filter = ("status", "algorithm")
@@ -38,6 +41,11 @@ class ScoringRunAdmin(WrittenByScoring):
     search_fields = ("algorithm", "error")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-id")
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        run = self.get_object(request, object_id)
+        diff = diff_run(run=run) if run is not None else None
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "diff": diff})
 
     def get_urls(self) -> list[URLPattern]:
         rescore = self.admin_site.admin_view(partial(rescore_view, model_admin=self))

@@ -1,13 +1,16 @@
 """Scoring runs: load the corpus and its citers, score it with the bulk engine, save the run."""
 
 import logging
+from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
-from papers.models import SCORE_FIELDS
+from papers.models import SCORE_FIELDS, Work
 from scoring.engine import load_corpus, score_corpus
 from scoring.models import PaperScore, ScoringRun
 
@@ -65,7 +68,9 @@ def rescore_corpus(
     # Saved outside the scoring transaction, so a run in progress or a failed one stays visible.
     run = _start_run(damping=damping, cap=cap, started_by=started_by)
     try:
-        scores = score_corpus(load_corpus(), damping=damping, cap=cap)
+        data_as_of = Work.objects.aggregate(newest=Max("fetched_at"))["newest"]
+        inputs = load_corpus()
+        scores = score_corpus(inputs, damping=damping, cap=cap)
         # tolist() turns each column into Python numbers in one call, for the model fields.
         columns = [getattr(scores, name).tolist() for name in SCORE_COLUMNS]
         with transaction.atomic():
@@ -79,7 +84,12 @@ def rescore_corpus(
             run.status = ScoringRun.Status.SUCCEEDED
             run.finished_at = timezone.now()
             run.papers_scored = len(scores)
-            run.save(update_fields=["status", "finished_at", "papers_scored"])
+            run.links_read = len(inputs.link_cited)
+            run.citers_read = len(np.unique(inputs.link_citing))
+            run.data_as_of = data_as_of
+            run.save(
+                update_fields=["status", "finished_at", "papers_scored", "links_read", "citers_read", "data_as_of"]
+            )
     except Exception as exc:
         logger.exception("Scoring run %s failed", run.pk)
         run.status = ScoringRun.Status.FAILED
@@ -89,3 +99,47 @@ def rescore_corpus(
         raise
     logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
     return run
+
+
+# How many papers each list of a run's diff shows.
+DIFF_ROWS = 10
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """What changed between a run and the succeeded run before it, for admins."""
+
+    previous: ScoringRun
+    papers_added: int
+    papers_dropped: int
+    tier_changes: int
+    risers: list[PaperScore]
+    fallers: list[PaperScore]
+    citer_gains: list[PaperScore]
+    citer_losses: list[PaperScore]
+    tier_moves: list[PaperScore]
+
+
+def diff_run(*, run: ScoringRun) -> RunDiff | None:
+    """The run's diff against the previous succeeded run; None when it has none to compare with.
+    Each listed score carries previous_rank, previous_tier, previous_datarank and
+    previous_citing_works, and rank_change (positive: moved up) or citer_change."""
+    previous = run.previous()
+    if previous is None or run.status != ScoringRun.Status.SUCCEEDED:
+        return None
+    scores = run.scores.against(previous.pk).select_related("work")
+    both = scores.filter(previous_rank__isnull=False)
+    moved = both.annotate(rank_change=F("previous_rank") - F("rank"))
+    citers = both.annotate(citer_change=F("citing_works") - F("previous_citing_works"))
+    tier_moves = both.exclude(tier=F("previous_tier"))
+    return RunDiff(
+        previous=previous,
+        papers_added=scores.filter(previous_rank__isnull=True).count(),
+        papers_dropped=previous.scores.exclude(work_id__in=run.scores.values("work_id")).count(),
+        tier_changes=tier_moves.count(),
+        risers=list(moved.filter(rank_change__gt=0).order_by("-rank_change", "rank")[:DIFF_ROWS]),
+        fallers=list(moved.filter(rank_change__lt=0).order_by("rank_change", "rank")[:DIFF_ROWS]),
+        citer_gains=list(citers.filter(citer_change__gt=0).order_by("-citer_change", "rank")[:DIFF_ROWS]),
+        citer_losses=list(citers.filter(citer_change__lt=0).order_by("citer_change", "rank")[:DIFF_ROWS]),
+        tier_moves=list(tier_moves.order_by("rank")[:DIFF_ROWS]),
+    )

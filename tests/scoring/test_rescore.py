@@ -82,6 +82,10 @@ def test_rescore_scores_every_corpus_paper(corpus):
     assert (run.status, run.algorithm, run.damping, run.citer_cap) == ("succeeded", "datarank-1hop-v1", 0.85, 200)
     assert run.papers_scored == 2
     assert run.finished_at >= run.started_at
+    assert run.duration == run.finished_at - run.started_at
+    # Six links reach the two corpus papers, from five distinct citers (a and b cite each other).
+    assert (run.links_read, run.citers_read) == (6, 5)
+    assert run.data_as_of == Work.objects.latest("fetched_at").fetched_at
     assert ScoringRun.objects.current() == run
     scores = {s.work_id: s for s in run.scores.all()}
     assert set(scores) == {a.id, b.id}
@@ -122,10 +126,11 @@ def test_rescore_loads_the_corpus_in_a_fixed_number_of_queries(django_assert_num
             cites(work(i * 10 + 1, cited_by_count=i, referenced_works_count=3, authors=[i + 1000]), paper)
 
     grow(1, 2)
-    # Claiming the run (a savepoint around failing stale runs and the run row's INSERT), the engine's
-    # two reads (papers; links with counts and the self-citation test done by the database), then
-    # the savepoint around the scores, their INSERT and the run's outcome.
-    with django_assert_num_queries(10) as small:
+    # Claiming the run (a savepoint around failing stale runs and the run row's INSERT), the
+    # data's date (the newest fetch), the engine's two reads (papers; links with counts and the
+    # self-citation test done by the database), then the savepoint around the scores, their
+    # INSERT and the run's outcome.
+    with django_assert_num_queries(11) as small:
         rescore_corpus()
     grow(3, 40)
     with django_assert_num_queries(len(small.captured_queries)):

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from papers.models import CorpusEntry, Work
+from papers.models import CorpusEntry, RefreshRun, Work
 from scoring.models import ScoringRun
 from scoring.services import ABANDONED, RescoreAlreadyRunning, rescore_corpus
 from scoring.tasks import rescore_corpus_task
@@ -274,34 +274,51 @@ def test_the_rescore_action_reports_a_running_run(admin_client, delay, django_ca
     assert f"Run {run.pk} is still running" in response.content.decode()
 
 
-def test_the_refresh_action_pulls_each_paper_then_rescores(
-    admin_client, admin_user, key, delay, django_capture_on_commit_callbacks
+def test_the_refresh_action_starts_one_refresh_run_that_rescores_when_it_ends(
+    admin_client, key, delay, django_capture_on_commit_callbacks
 ):
-    entries = [corpus_paper(10), corpus_paper(20)]
+    entries = [corpus_paper(20), corpus_paper(10)]
 
     with (
-        mock.patch("papers.admin.pull_citers_task.delay") as pull,
+        mock.patch("papers.admin.refresh_papers_task.delay") as refresh,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = act(admin_client, "refresh_from_openalex", *entries)
 
-    assert sorted(call.args for call in pull.call_args_list) == [(10,), (20,)]
-    delay.assert_called_once_with(started_by_id=admin_user.pk)
-    content = response.content.decode()
-    assert "Queued a refresh of the citers of 2 paper(s)" in content
-    assert "Rescore of the corpus queued" in content
+    run = RefreshRun.objects.get()
+    assert (run.status, run.papers_total, run.triggered_by) == (RefreshRun.Status.RUNNING, 2, RefreshRun.Trigger.ADMIN)
+    refresh.assert_called_once_with(run.pk, [10, 20])
+    # The rescore waits for the run's end (refresh._finish), so it never reads half-pulled citers.
+    delay.assert_not_called()
+    assert f"Queued refresh run {run.pk} over 2 paper(s)" in response.content.decode()
+
+
+def test_the_refresh_action_refuses_while_a_refresh_run_is_going(
+    admin_client, key, delay, django_capture_on_commit_callbacks
+):
+    going = RefreshRun.objects.create(papers_total=5, status=RefreshRun.Status.PAUSED)
+
+    with (
+        mock.patch("papers.admin.refresh_papers_task.delay") as refresh,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = act(admin_client, "refresh_from_openalex", corpus_paper(10))
+
+    refresh.assert_not_called()
+    assert list(RefreshRun.objects.all()) == [going]
+    assert f"Refresh run {going.pk} is still going; nothing was queued" in response.content.decode()
 
 
 def test_the_refresh_action_needs_the_openalex_key(admin_client, settings, delay, django_capture_on_commit_callbacks):
     settings.OPENALEX_API_KEY = ""
 
     with (
-        mock.patch("papers.admin.pull_citers_task.delay") as pull,
+        mock.patch("papers.admin.refresh_papers_task.delay") as refresh,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = act(admin_client, "refresh_from_openalex", corpus_paper(10))
 
-    pull.assert_not_called()
+    refresh.assert_not_called()
     delay.assert_not_called()
     assert "OPENALEX_API_KEY is set" in response.content.decode()
 

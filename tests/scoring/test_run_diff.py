@@ -1,0 +1,90 @@
+"""What a run changed since the one before, for admins, and each paper's history across runs."""
+
+import pytest
+from django.urls import reverse
+
+from papers.models import Citation
+from scoring.models import PaperScore, ScoringRun
+from scoring.services import diff_run, rescore_corpus
+from tests.scoring.test_rescore import cites, work
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus():
+    """Three corpus papers: 10 leads, 20 second, 30 last with no citers."""
+    papers = [work(10, cited_by_count=50, corpus=True), work(20, cited_by_count=20, corpus=True)]
+    papers.append(work(30, cited_by_count=1, corpus=True))
+    cites(work(100, cited_by_count=10, referenced_works_count=1), papers[0])
+    cites(work(200, cited_by_count=5, referenced_works_count=1), papers[1])
+    return papers
+
+
+def test_the_first_run_has_no_diff(corpus):
+    assert diff_run(run=rescore_corpus()) is None
+
+
+def test_a_failed_run_has_no_diff(corpus, monkeypatch):
+    rescore_corpus()
+    failed = ScoringRun.objects.create(algorithm="x", damping=0.85, citer_cap=200, status=ScoringRun.Status.FAILED)
+
+    assert diff_run(run=failed) is None
+
+
+def test_the_diff_lists_movers_citer_changes_tier_changes_and_new_papers(corpus):
+    first = rescore_corpus()
+    low = corpus[2]
+    # Paper 30 gains three well-cited citers and overtakes both others; paper 10 loses its citer.
+    for n in range(3):
+        cites(work(300 + n, cited_by_count=10_000, referenced_works_count=1), low)
+    Citation.objects.filter(cited=corpus[0]).delete()
+    work(40, cited_by_count=0, corpus=True)
+    second = rescore_corpus()
+
+    diff = diff_run(run=second)
+
+    assert diff.previous == first
+    assert (diff.papers_added, diff.papers_dropped) == (1, 0)
+    assert [(s.work_id, s.previous_rank, s.rank, s.rank_change) for s in diff.risers] == [(30, 3, 1, 2)]
+    # Paper 20 keeps rank 2, so it is no faller.
+    assert [(s.work_id, s.previous_rank, s.rank, s.rank_change) for s in diff.fallers] == [(10, 1, 3, -2)]
+    assert [(s.work_id, s.previous_citing_works, s.citing_works, s.citer_change) for s in diff.citer_gains] == [
+        (30, 0, 3, 3)
+    ]
+    assert [(s.work_id, s.citer_change) for s in diff.citer_losses] == [(10, -1)]
+    # Tiers are ceil(5·rank/N): ranks 1-3 of 3 were S2, S4, S5; ranks 1-4 of 4 are S2, S3, S4, S5.
+    moved = {s.work_id: (s.previous_tier, s.tier) for s in diff.tier_moves}
+    assert moved == {30: (5, 2), 20: (4, 3), 10: (2, 4)}
+    assert diff.tier_changes == 3
+
+
+def test_the_diff_skips_failed_runs_between(corpus):
+    first = rescore_corpus()
+    ScoringRun.objects.create(algorithm="x", damping=0.85, citer_cap=200, status=ScoringRun.Status.FAILED)
+    third = rescore_corpus()
+
+    assert diff_run(run=third).previous == first
+
+
+def test_the_run_page_shows_its_diff(corpus, admin_client):
+    rescore_corpus()
+    cites(work(300, cited_by_count=10_000, referenced_works_count=1), corpus[2])
+    second = rescore_corpus()
+
+    content = admin_client.get(reverse("admin:scoring_scoringrun_change", args=[second.pk])).content.decode()
+
+    assert "Changes since" in content
+    assert "Moved up most" in content and "W30" in content
+    assert "Read 3 citation links from 3 citing works" in content
+
+
+def test_a_papers_history_lists_its_succeeded_runs_oldest_first(corpus):
+    first = rescore_corpus()
+    ScoringRun.objects.create(algorithm="x", damping=0.85, citer_cap=200, status=ScoringRun.Status.FAILED)
+    second = rescore_corpus(damping=0.5)
+
+    history = list(PaperScore.objects.history(10))
+
+    assert [score.run for score in history] == [first, second]
+    assert history[0].datarank != history[1].datarank
