@@ -278,7 +278,7 @@ OPENALEX_MAILTO = env_str("OPENALEX_MAILTO", "")
 OPENALEX_INCLUDE_XPAC = env_bool("OPENALEX_INCLUDE_XPAC", True)
 DATARANK_CITER_CAP = env_int("DATARANK_CITER_CAP", 200, minimum=1)
 DATARANK_DAMPING = env_float("DATARANK_DAMPING", 0.85, low=0.0, high=1.0)
-DATARANK_RESCORE_STALE_AFTER = timedelta(minutes=env_int("DATARANK_RESCORE_STALE_AFTER_MINUTES", 60, minimum=1))
+DATARANK_RESCORE_STALE_AFTER = timedelta(seconds=env_int("DATARANK_RESCORE_STALE_AFTER_SECONDS", 3600, minimum=1))
 
 # Refresh runs and the queues. OpenAlex work has its own queue, so a day of citer pulls never
 # holds up a rescore, and a worker can be given to it alone.
