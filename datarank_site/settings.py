@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "django_htmx",
     "papers",
@@ -276,6 +277,9 @@ OPENALEX_API_URL = env_str("OPENALEX_API_URL", "https://api.openalex.org").rstri
 OPENALEX_API_KEY = env_str("OPENALEX_API_KEY", "")
 OPENALEX_MAILTO = env_str("OPENALEX_MAILTO", "")
 OPENALEX_INCLUDE_XPAC = env_bool("OPENALEX_INCLUDE_XPAC", True)
+# DataCite and doi.org's registration-agency lookup, for the FAIR checklist and score (no key needed).
+DATACITE_API_URL = env_str("DATACITE_API_URL", "https://api.datacite.org").rstrip("/")
+DOI_RA_URL = env_str("DOI_RA_URL", "https://doi.org/ra").rstrip("/")
 DATARANK_CITER_CAP = env_int("DATARANK_CITER_CAP", 200, minimum=1)
 DATARANK_DAMPING = env_float("DATARANK_DAMPING", 0.85, low=0.0, high=1.0)
 DATARANK_RESCORE_STALE_AFTER = timedelta(seconds=env_int("DATARANK_RESCORE_STALE_AFTER_SECONDS", 3600, minimum=1))
@@ -304,6 +308,13 @@ CELERY_BEAT_SCHEDULE = (
     if OPENALEX_API_KEY
     else {}
 )
+# FAIR re-evaluation needs no key: DataCite and doi.org are open, so it is always scheduled.
+DATARANK_FAIR_EVERY_HOURS = env_int("DATARANK_FAIR_EVERY_HOURS", 24, minimum=1)
+DATARANK_FAIR_BATCH = env_int("DATARANK_FAIR_BATCH", 200, minimum=1)
+CELERY_BEAT_SCHEDULE["evaluate-stale-fair"] = {
+    "task": "papers.tasks.evaluate_stale_fair_task",
+    "schedule": timedelta(hours=DATARANK_FAIR_EVERY_HOURS),
+}
 # Beat's record of when each job last ran, with the rest of the site's scratch files.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

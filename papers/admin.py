@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from papers.admin_views import track_papers_view
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
 from papers.refresh import going_refresh
-from papers.tasks import refresh_papers_task
+from papers.tasks import FAIR_TASK_BATCH, evaluate_fair_task, refresh_papers_task
 from papers.tracking import untrack_paper
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 
@@ -83,8 +83,28 @@ class CorpusEntryInline(admin.StackedInline):
         return False
 
 
+# Evaluations are rows of FairEvaluation: whoever may add them may ask for new ones.
+FAIR_PERMISSION = "papers.add_fairevaluation"
+
+
+class FairActions:
+    """The "Re-evaluate FAIR" action, for works and corpus entries alike (an entry's pk is its work's)."""
+
+    def has_reevaluate_fair_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(FAIR_PERMISSION)
+
+    @admin.action(description="Re-evaluate FAIR (DataCite, doi.org) on the workers", permissions=("reevaluate_fair",))
+    def reevaluate_fair(self, request: HttpRequest, queryset: QuerySet) -> None:
+        work_ids = list(queryset.values_list("pk", flat=True))
+        for start in range(0, len(work_ids), FAIR_TASK_BATCH):
+            batch = work_ids[start : start + FAIR_TASK_BATCH]
+            transaction.on_commit(partial(evaluate_fair_task.delay, batch))
+        self.message_user(request, f"Queued a FAIR evaluation of {len(work_ids)} paper(s).", messages.SUCCESS)
+
+
 @admin.register(Work)
-class WorkAdmin(ReadOnlyFromOpenAlex):
+class WorkAdmin(FairActions, ReadOnlyFromOpenAlex):
+    actions = ("reevaluate_fair",)
     list_display = (
         "openalex_id",
         "title",
@@ -165,7 +185,7 @@ class CitationAdmin(ReadOnlyFromOpenAlex):
 
 
 @admin.register(CorpusEntry)
-class CorpusEntryAdmin(OpenAlexIdSearch):
+class CorpusEntryAdmin(FairActions, OpenAlexIdSearch):
     list_display = ("work", "in_corpus", "override", "check_passed", "confidence", "included", "checked_at")
     list_editable = ("override",)
     list_filter = ("in_corpus", "override", "check_passed", "included")
@@ -176,7 +196,9 @@ class CorpusEntryAdmin(OpenAlexIdSearch):
     fields = ("work", "override", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     readonly_fields = ("work", "in_corpus", "check_passed", "confidence", "reasons", "included", "checked_at")
     show_full_result_count = False
-    actions = ("force_in", "force_out", "follow_check", "untrack", "rescore", "refresh_from_openalex")
+    actions = (
+        "force_in", "force_out", "follow_check", "untrack", "rescore", "refresh_from_openalex", "reevaluate_fair"
+    )  # fmt: skip
 
     # Entries are made by the data-paper check when a work is loaded; an admin only overrides it
     # here, or tracks new papers from OpenAlex on the "Track papers" page.

@@ -24,7 +24,7 @@ CorpusMode = Literal["data", "all", "none"]
 WORK_FIELDS = [
     "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
-    "fetched_at",
+    "fetched_at", "license", "datasets",
 ]  # fmt: skip
 CHECK_FIELDS = ["check_passed", "confidence", "reasons", "included", "checked_at"]
 
@@ -137,6 +137,8 @@ def _work(record: WorkRecord, fetched_at: datetime) -> Work:
         repository_locations=record.repository_locations,
         openalex_updated=record.openalex_updated,
         fetched_at=fetched_at,
+        license=_fit(record.license, Work, "license"),
+        datasets=list(record.datasets),
     )
 
 

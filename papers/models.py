@@ -1,9 +1,14 @@
 """What we hold of OpenAlex: works, their authors, the citation links between them,
 which works form the data-sharing corpus, and the FAIR signals gathered about them."""
 
-from django.db import models
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+import re
+
+from django.db import connections, models
+from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Subquery, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+
+from scoring.fair import METHOD_VERSION
 
 # The PaperScore figures WorkQuerySet.with_score() puts on each work.
 SCORE_FIELDS = (
@@ -20,16 +25,49 @@ SCORE_FIELDS = (
 )
 
 
+# The words of a search: letters and digits in any script; everything else separates them.
+SEARCH_WORD = re.compile(r"[^\W_]+")
+
+
 class WorkQuerySet(models.QuerySet):
     def in_corpus(self) -> "WorkQuerySet":
         return self.filter(corpus_entry__in_corpus=True)
 
     def search(self, query: str) -> "WorkQuerySet":
-        """Corpus papers whose title holds every word of the query (case-insensitive)."""
+        """Corpus papers whose title matches the query, each annotated with its `relevance`
+        (higher is better).
+
+        PostgreSQL: full-text search on the generated `title_search` column (stemmed, so
+        "datasets" finds "dataset"; the last word is a prefix, so a half-typed word already
+        matches), ranked by ts_rank; when full-text finds nothing at all, trigram word
+        similarity on lower(title) instead, so typos still find their paper. Both read GIN
+        indexes (migration 0004). Elsewhere: every word as a case-insensitive substring,
+        relevance being the exact title, then titles that start with the query."""
         works = self.in_corpus()
+        if connections[self.db].vendor == "postgresql":
+            return works._search_postgresql(query)
         for word in query.split():
             works = works.filter(title__icontains=word)
-        return works
+        relevance = Case(When(title__iexact=query, then=2), When(title__istartswith=query, then=1), default=0)
+        return works.annotate(relevance=relevance)
+
+    def _search_postgresql(self, query: str) -> "WorkQuerySet":
+        # Only word characters reach to_tsquery: its operators (& | ! : * ( ) < > ') are
+        # stripped rather than escaped, and the words travel as a parameter, never as SQL.
+        words = SEARCH_WORD.findall(query.lower())
+        if not words:
+            return self.none()
+        tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
+        full_text = self.filter(RawSQL("title_search @@ to_tsquery('english', %s)", [tsquery], models.BooleanField()))
+        if full_text.exists():
+            # Normalisation 1 divides by 1 + log(title length): a title about the words beats a
+            # long one that mentions them in passing.
+            rank = RawSQL("ts_rank(title_search, to_tsquery('english', %s), 1)", [tsquery], models.FloatField())
+            return full_text.annotate(relevance=rank)
+        phrase = " ".join(words)
+        # `<%` is word similarity above pg_trgm.word_similarity_threshold (0.6), served by the index.
+        similar = self.filter(RawSQL("%s <%% lower(title)", [phrase], models.BooleanField()))
+        return similar.annotate(relevance=RawSQL("word_similarity(%s, lower(title))", [phrase], models.FloatField()))
 
     def with_score(self, run_id: int | None) -> "WorkQuerySet":
         """Each work carries its figures from scoring run `run_id` (None where it was not scored,
@@ -43,15 +81,33 @@ class WorkQuerySet(models.QuerySet):
         # datarank is never null on a score row, so this keeps the scored works on the same join.
         return self.with_score(run_id).filter(datarank__isnull=False).order_by("rank", "id")
 
-    def kept_citers_of(self, work_id: int, *, cap: int) -> "WorkQuerySet":
-        """The citers that count toward a paper's network score, in the engine's order: the `cap`
-        most cited citers (ties: lower id first), then without self-citations — citers sharing
-        any author with the paper (DESIGN.md §1). Authorships decide, as they do for the score."""
+    def capped_citers_of(self, work_id: int, *, cap: int) -> "WorkQuerySet":
+        """The citers the score looks at, in the engine's order: the `cap` most cited citers
+        (ties: lower id first), each with `self_citation` — whether it shares any author with
+        the paper, which leaves it out of the network score (DESIGN.md §1). Authorships decide,
+        as they do for the score."""
         order = ("-cited_by_count", "id")
         capped = Work.objects.filter(references__cited_id=work_id).order_by(*order).values("id")[:cap]
         own_authors = Authorship.objects.filter(work_id=work_id).values("author_id")
         shares_an_author = Authorship.objects.filter(work_id=OuterRef("id"), author_id__in=own_authors)
-        return self.filter(id__in=capped).exclude(Exists(shares_an_author)).order_by(*order)
+        return self.filter(id__in=capped).annotate(self_citation=Exists(shares_an_author)).order_by(*order)
+
+    def in_tier(self, tier: int, *, papers_scored: int) -> "WorkQuerySet":
+        """Scored works (with_score) of one tier. Tier t holds ranks in ((t-1)·N/5, t·N/5]
+        (scoring.datarank.rank_scores); saying so lets the (run, rank) index start at the
+        tier instead of walking every better-ranked paper to reach it."""
+        first_rank_after = (tier - 1) * papers_scored // 5
+        return self.filter(tier=tier, rank__gt=first_rank_after, rank__lte=tier * papers_scored // 5)
+
+    def for_page(self, run_id: int | None) -> "WorkQuerySet":
+        """Works with their corpus entry, their figures from run `run_id` and when their FAIR
+        signals were last checked (`enriched_at`, None before any), in one query."""
+        latest_signal = FairSignal.objects.filter(work_id=OuterRef("id")).order_by("-checked_at")
+        return (
+            self.select_related("corpus_entry")
+            .with_score(run_id)
+            .annotate(enriched_at=Subquery(latest_signal.values("checked_at")[:1]))
+        )
 
 
 class Work(models.Model):
@@ -78,6 +134,8 @@ class Work(models.Model):
     )
     openalex_updated = models.DateField(null=True, blank=True, help_text="OpenAlex's updated_date for the record.")
     fetched_at = models.DateTimeField(help_text="When we read this record (file load or API call).")
+    license = models.CharField(max_length=100, blank=True, help_text="The licence OpenAlex found, e.g. cc-by.")
+    datasets = models.JSONField(default=list, blank=True, help_text="OpenAlex ids of the datasets linked to it.")
 
     objects = WorkQuerySet.as_manager()
 
@@ -227,9 +285,17 @@ class FairSignal(models.Model):
     field = models.CharField(max_length=200, blank=True)
     evidence = models.TextField(blank=True)
     checked_at = models.DateTimeField()
+    # What the item last said when its source answered: a check that could not reach its
+    # source shows "could not check" beside this, never a silent "no".
+    last_known = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    last_known_evidence = models.TextField(blank=True)
+    last_known_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["work", "key"], name="fair_signal_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["work", "key"], name="fair_signal_unique"),
+            models.CheckConstraint(condition=~Q(last_known="unknown"), name="fair_signal_last_known_definite"),
+        ]
 
     def __str__(self) -> str:
         return f"W{self.work_id} {self.key}: {self.status}"
@@ -276,3 +342,55 @@ class RefreshRun(models.Model):
 
     def __str__(self) -> str:
         return f"Refresh #{self.pk} {self.status} {self.papers_done}/{self.papers_total}"
+
+
+class FairEvaluationQuerySet(models.QuerySet):
+    def current(self) -> "FairEvaluationQuerySet":
+        """Each work's latest evaluation under the method in use: what calibration ranks against."""
+        return self.filter(is_latest=True, method_version=METHOD_VERSION)
+
+
+class FairEvaluation(models.Model):
+    """One FAIR evaluation of a work (history kept: one row per evaluation). The calibrated score
+    is not stored: it is the raw score's percentile among the current evaluations, read when shown,
+    so adding papers recalibrates everyone without fetching anything again."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="fair_evaluations")
+    method_version = models.CharField(max_length=40)
+    evaluated_at = models.DateTimeField()
+    f = models.FloatField()
+    a = models.FloatField()
+    i = models.FloatField()
+    r = models.FloatField()
+    raw = models.FloatField()
+    checks = models.JSONField(default=list, help_text="[{key, principle, metric, title, passed, evidence, fix}]")
+    is_latest = models.BooleanField(default=True)
+
+    objects = FairEvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["work"], condition=Q(is_latest=True), name="fair_one_latest_per_work"),
+            *(
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100}),
+                                       name=f"fair_{name}_0_100")
+                for name in ("f", "a", "i", "r", "raw")
+            ),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["is_latest", "method_version", "raw"], name="fair_current_raw_idx")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} FAIR {self.raw:.1f} ({self.method_version}, {self.evaluated_at:%Y-%m-%d})"
+
+
+class DoiPrefixAgency(models.Model):
+    """doi.org's registration agency for a DOI prefix: every DOI under a prefix has the same
+    agency, so one lookup per prefix serves the whole corpus, across tasks and restarts."""
+
+    prefix = models.CharField(max_length=100, primary_key=True)
+    agency = models.CharField(max_length=50)
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.agency}"

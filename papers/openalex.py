@@ -57,6 +57,7 @@ SELECT_FIELDS = (
     "locations",
     "updated_date",
     "abstract_inverted_index",
+    "datasets",
 )
 
 USER_AGENT = "DataRank/1.0"

@@ -58,6 +58,10 @@ class WorkRecord:
     # True when OpenAlex cut the author list short: the authors we hold beyond it are still right.
     authors_truncated: bool
     referenced_ids: tuple[int, ...]
+    # The licence OpenAlex found (primary location first, then the best open copy), e.g. "cc-by".
+    license: str = ""
+    # OpenAlex ids (W…) of the datasets OpenAlex links to the work.
+    datasets: tuple[str, ...] = ()
 
     @property
     def openalex_id(self) -> str:
@@ -146,6 +150,8 @@ def parse_work(raw: Any) -> WorkRecord:
         authors=authors,
         authors_truncated=truncated,
         referenced_ids=tuple(referenced_ids),
+        license=_license(raw),
+        datasets=_datasets(raw),
     )
 
 
@@ -225,6 +231,26 @@ def _topics(raw: Mapping) -> list[str]:
         if name:
             topics.append(name)
     return topics
+
+
+def _license(raw: Mapping) -> str:
+    for key in ("primary_location", "best_oa_location"):
+        location = _object(raw, key)
+        license = location.get("license")
+        if isinstance(license, str) and license:
+            return license
+    return ""
+
+
+def _datasets(raw: Mapping) -> tuple[str, ...]:
+    found = []
+    for key in _list(raw, "datasets"):
+        # Context for the FAIR checklist only: an odd entry is dropped rather than costing the work.
+        try:
+            found.append(f"W{openalex_number(key, kind='W')}")
+        except ValueError:
+            continue
+    return tuple(found)
 
 
 def _repository_locations(raw: Mapping) -> list[dict[str, str]]:

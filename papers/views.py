@@ -1,9 +1,11 @@
 """The public pages: home (the ranking's top), title search, the paper page and DOI links."""
 
+import csv
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Case, F, Q, When
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,13 +13,31 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from datarank_site.celery import app as celery_app
-from papers.forms import SearchForm, Sort
-from papers.models import CorpusEntry, RefreshRun, Work, WorkQuerySet
+from papers.fair import fair_for_page, fair_page, methodology_figures
+from papers.forms import RankingForm, SearchForm, Sort
+from papers.models import SCORE_FIELDS, CorpusEntry, RefreshRun, Work, WorkQuerySet
+from papers.pagination import CappedPaginator, UncountedPage
+from papers.paper_page import (
+    Citers,
+    as_data,
+    citer_table,
+    distribution,
+    graph_for,
+    history,
+    load_citers,
+    score_split,
+)
 from papers.records import normalize_doi, openalex_number
+from papers.templatetags.titles import title_text
 from scoring.models import ScoringRun
 
 HOME_PAPERS = 50
 SEARCH_PAGE_SIZE = 25
+# A search matching more papers than this says "more than 1,000" rather than count them all.
+SEARCH_COUNT_CAP = 1_000
+RANKING_PAGE_SIZE = 50
+# Work fields no list of papers shows.
+LONG_FIELDS = ("abstract", "indexed_in", "topics", "repository_locations")
 TOP_CITERS = 5
 # Work ids are 64-bit integers in the database; anything larger cannot be a work of ours.
 MAX_WORK_ID = 2**63 - 1
@@ -35,13 +55,14 @@ def search(request: HttpRequest) -> HttpResponse:
     serves both and `Vary` keeps caches from handing one the other's answer."""
     form = SearchForm(request.GET)
     if not form.is_valid():
-        return render(
-            request, "400.html", {"heading": "That search cannot be run", "message": form.first_error()}, status=400
-        )
+        heading, message = "That search cannot be run", form.first_error()
+        if request.htmx:
+            # base.html has htmx swap 400s in, so the visitor reads why where the results were.
+            return render(request, results_partial(request), {"form": form, "error": message}, status=400)
+        return render(request, "400.html", {"heading": heading, "message": message}, status=400)
     query = form.cleaned_data["q"]
-    template = "search.html#results" if request.htmx else "search.html"
     if not query:
-        return render(request, template, {"form": form, "query": "", "page": None})
+        return search_response(request, form, {"query": "", "page": None})
 
     lookup = identifier_lookup(query)
     if lookup is not None:
@@ -52,12 +73,79 @@ def search(request: HttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     run = ScoringRun.objects.current()
-    works = Work.objects.search(query).with_score(run.id if run else None)
+    # The long fields stay behind: ordering by relevance sorts every match, and narrow rows sort in memory.
+    works = Work.objects.search(query).defer(*LONG_FIELDS).with_score(run.id if run else None)
     works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
-    works = order_results(works, form.cleaned_data["sort"], query)
-    page = Paginator(works, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "query": query, "page": page, "run": run, "unknown_identifier": lookup is not None}
-    return render(request, template, context)
+    if form.cleaned_data["tier"] is not None:
+        works = works.filter(tier=form.cleaned_data["tier"])
+    works = order_results(works, form.cleaned_data["sort"])
+    paginator = CappedPaginator(works, SEARCH_PAGE_SIZE, cap=SEARCH_COUNT_CAP)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"query": query, "page": page, "run": run, "unknown_identifier": lookup is not None}
+    return search_response(request, form, context, page_number=page.number)
+
+
+def results_partial(request: HttpRequest) -> str:
+    """The search box in the header swaps results into <main>, which needs the results'
+    region around them; the search page's own controls swap into that region."""
+    return "search.html#results" if request.htmx.target == "search-results" else "search.html#results-region"
+
+
+def search_response(request: HttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:
+    # Links and the address bar carry what was asked, not every empty field the form sent.
+    search_query = form.query_string()
+    context = {"form": form, "search_query": search_query, **context}
+    if not request.htmx:
+        return render(request, "search.html", context)
+    response = render(request, results_partial(request), context)
+    query_string = search_query + (f"&page={page_number}" if page_number > 1 else "")
+    response["HX-Push-Url"] = reverse("search") + (f"?{query_string}" if query_string else "")
+    return response
+
+
+@vary_on_headers("HX-Request")
+def ranking(request: HttpRequest) -> HttpResponse:
+    """The whole corpus in DataRank order, a page at a time, straight off the (run, rank) index."""
+    form = RankingForm(request.GET)
+    if not form.is_valid():
+        return render(
+            request, "400.html", {"heading": "That ranking cannot be shown", "message": form.first_error()}, status=400
+        )
+    tier = form.cleaned_data["tier"]
+    run = ScoringRun.objects.current()
+    page = None
+    if run:
+        works = Work.objects.in_corpus().ranked(run.id)
+        if tier is not None:
+            works = works.in_tier(tier, papers_scored=run.papers_scored)
+        # Past the last page there is nothing to show; clamping also keeps OFFSET within range.
+        last_page = max(1, -(-run.papers_scored // RANKING_PAGE_SIZE))
+        number = min(page_number(request.GET.get("page")), last_page)
+        page = UncountedPage(works, number=number, per_page=RANKING_PAGE_SIZE)
+    context = {"form": form, "run": run, "page": page, "tier": tier}
+    if not request.htmx:
+        return render(request, "ranking.html", context)
+    response = render(request, "ranking.html#ranking-results", context)
+    # Choosing "All tiers" sends an empty tier, and the first page needs no number.
+    params = {"tier": tier, "page": page.number if page and page.number > 1 else None}
+    query = urlencode({name: value for name, value in params.items() if value})
+    response["HX-Push-Url"] = reverse("ranking") + (f"?{query}" if query else "")
+    return response
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from the URL; anything that is not one means the first page."""
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read every paper page; search results and the admin are not for indexing."""
+    sitemap = request.build_absolute_uri(reverse("sitemaps"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /search/", "Allow: /", "", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
 def identifier_lookup(text: str) -> Q | None:
@@ -83,7 +171,7 @@ def filter_years(works: WorkQuerySet, start: int | None, end: int | None) -> Wor
     return works
 
 
-def order_results(works: WorkQuerySet, sort: str, query: str) -> WorkQuerySet:
+def order_results(works: WorkQuerySet, sort: str) -> WorkQuerySet:
     """Every order ends on the id so that pages never repeat or skip a paper."""
     by_rank = F("rank").asc(nulls_last=True)
     if sort == Sort.DATARANK:
@@ -92,9 +180,7 @@ def order_results(works: WorkQuerySet, sort: str, query: str) -> WorkQuerySet:
         return works.order_by("-cited_by_count", by_rank, "id")
     if sort == Sort.YEAR:
         return works.order_by(F("publication_year").desc(nulls_last=True), by_rank, "id")
-    # Relevance: the paper whose title is the query, then titles that start with it, then the rest.
-    title_match = Case(When(title__iexact=query, then=0), When(title__istartswith=query, then=1), default=2)
-    return works.annotate(title_match=title_match).order_by("title_match", by_rank, "id")
+    return works.order_by(F("relevance").desc(), by_rank, "id")
 
 
 def doi(request: HttpRequest, doi: str) -> HttpResponse:
@@ -109,38 +195,192 @@ def doi(request: HttpRequest, doi: str) -> HttpResponse:
     return redirect("paper", key=f"W{key}")
 
 
-def paper(request: HttpRequest, key: str) -> HttpResponse:
+def find_paper(request: HttpRequest, key: str, *, view: str) -> tuple[Work, ScoringRun | None] | HttpResponse:
+    """The corpus paper `key` names with its figures from the current run (two queries), or the
+    response to send instead: a redirect to the canonical URL, or a 404 that says why."""
     number = int(key[1:])
     if not 0 < number <= MAX_WORK_ID:
         return not_found(request, f"{key} is not a valid OpenAlex work id.")
     canonical = f"W{number}"
     if key != canonical:
         # `w123` and `W0123` name the same work: one URL per paper.
-        return redirect("paper", key=canonical, permanent=True)
+        return redirect(view, key=canonical, permanent=True)
 
     run = ScoringRun.objects.current()
-    run_id = run.id if run else None
-    work = Work.objects.select_related("corpus_entry").with_score(run_id).filter(id=number).first()
+    work = Work.objects.for_page(run.id if run else None).filter(id=number).first()
     openalex_url = f"https://openalex.org/{canonical}"
     if work is None:
         return not_found(request, f"We hold no work {canonical}.", openalex_url=openalex_url)
     entry: CorpusEntry | None = getattr(work, "corpus_entry", None)
     if entry is None or not entry.in_corpus:
         return not_found(request, not_in_corpus_message(canonical, entry), openalex_url=openalex_url)
+    return work, run
 
-    # The scoring run's own cap and damping, so the list agrees with the figures it explains.
-    cap = run.citer_cap if run else settings.DATARANK_CITER_CAP
-    citers = Work.objects.kept_citers_of(number, cap=cap).select_related("corpus_entry").with_score(run_id)[:TOP_CITERS]
-    return render(
-        request,
-        "paper.html",
-        {
-            "work": work,
-            "run": run,
-            "damping": run.damping if run else settings.DATARANK_DAMPING,
-            "top_citers": citers,
-        },
+
+def citers_of(work: Work, run: ScoringRun | None) -> Citers:
+    # The scoring run's own cap and damping, so the citers agree with the figures they explain.
+    return load_citers(
+        work_id=work.id,
+        run_id=run.id if run else None,
+        cap=run.citer_cap if run else settings.DATARANK_CITER_CAP,
+        damping=run.damping if run else settings.DATARANK_DAMPING,
     )
+
+
+@vary_on_headers("HX-Request")
+def paper(request: HttpRequest, key: str) -> HttpResponse:
+    """The paper page; an htmx request (sorting or paging the citer table) gets the table alone."""
+    found = find_paper(request, key, view="paper")
+    if isinstance(found, HttpResponse):
+        return found
+    work, run = found
+    citers = citers_of(work, run)
+    context = {
+        "work": work,
+        "run": run,
+        "damping": run.damping if run else settings.DATARANK_DAMPING,
+        "cap": run.citer_cap if run else settings.DATARANK_CITER_CAP,
+        "citers": citers,
+        "table": citer_table(citers.kept, request.GET),
+    }
+    if request.htmx:
+        return render(request, "paper.html#citer-table", context)
+    context |= {
+        "top_citers": citers.kept[:TOP_CITERS],
+        "split": score_split(work, citers, damping=context["damping"]) if work.datarank is not None else None,
+        "graph": graph_for(work=work, citers=citers, run_id=run.id if run else None),
+        "distribution": distribution(run=run) if run else None,
+        "history": history(work_id=work.id),
+        **fair_for_page(work),
+    }
+    return render(request, "paper.html", context)
+
+
+CSV_COLUMNS = (
+    "position",
+    "openalex_id",
+    "doi",
+    "title",
+    "publication_year",
+    "venue",
+    "cited_by_count",
+    "referenced_works_count",
+    "term",
+    "contribution",
+    "datarank",
+    "datarank_is_base_only",
+    "in_corpus",
+)
+
+
+def paper_citers_csv(request: HttpRequest, key: str) -> HttpResponse:
+    """The kept citers in cap order, with full-precision figures: `contribution` adds up to the
+    network contribution."""
+    found = find_paper(request, key, view="paper_citers_csv")
+    if isinstance(found, HttpResponse):
+        return found
+    work, run = found
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{work.openalex_id}-citers.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for row in citers_of(work, run).kept:
+        writer.writerow(
+            (
+                row.position,
+                row.work.openalex_id,
+                row.work.doi,
+                title_text(row.work.title),
+                row.work.publication_year or "",
+                row.work.venue,
+                row.work.cited_by_count,
+                row.work.referenced_works_count,
+                repr(row.term),
+                repr(row.contribution),
+                repr(row.datarank),
+                row.base_only,
+                _in_corpus(row.work),
+            )
+        )
+    return response
+
+
+def paper_data(request: HttpRequest, key: str) -> HttpResponse:
+    """Everything the paper page shows, as JSON."""
+    found = find_paper(request, key, view="paper_data")
+    if isinstance(found, HttpResponse):
+        return found
+    work, run = found
+    citers = citers_of(work, run)
+    entry = work.corpus_entry
+    body = {
+        "work": {
+            "openalex_id": work.openalex_id,
+            "doi": work.doi or None,
+            "title": title_text(work.title),
+            "abstract": work.abstract or None,
+            "publication_year": work.publication_year,
+            "venue": work.venue or None,
+            "type": work.type or None,
+            "cited_by_count": work.cited_by_count,
+            "referenced_works_count": work.referenced_works_count,
+            "is_oa": work.is_oa,
+            "oa_status": work.oa_status or None,
+            "is_retracted": work.is_retracted,
+            "openalex_updated": work.openalex_updated,
+            "fetched_at": work.fetched_at,
+            "url": request.build_absolute_uri(reverse("paper", kwargs={"key": work.openalex_id})),
+        },
+        "data_paper_check": {
+            "passed": entry.check_passed,
+            "confidence": entry.confidence,
+            "reasons": entry.reasons,
+            "override": entry.override or None,
+            "checked_at": entry.checked_at,
+            "citers_pulled_at": entry.citers_pulled_at,
+        },
+        "run": None
+        if run is None
+        else {
+            "id": run.id,
+            "algorithm": run.algorithm,
+            "damping": run.damping,
+            "citer_cap": run.citer_cap,
+            "finished_at": run.finished_at,
+            "papers_scored": run.papers_scored,
+        },
+        "score": None if work.datarank is None else {name: getattr(work, name) for name in SCORE_FIELDS},
+        "citers": [
+            {
+                "position": row.position,
+                "openalex_id": row.work.openalex_id,
+                "title": title_text(row.work.title),
+                "publication_year": row.work.publication_year,
+                "venue": row.work.venue or None,
+                "cited_by_count": row.work.cited_by_count,
+                "referenced_works_count": row.work.referenced_works_count,
+                "term": row.term,
+                "contribution": row.contribution,
+                "datarank": row.datarank,
+                "datarank_is_base_only": row.base_only,
+                "in_corpus": _in_corpus(row.work),
+            }
+            for row in citers.kept
+        ],
+        "self_citations_excluded": [
+            {"openalex_id": citer.openalex_id, "title": title_text(citer.title), "cited_by_count": citer.cited_by_count}
+            for citer in citers.excluded
+        ],
+        "fair": as_data(fair_for_page(work)),
+    }
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'inline; filename="{work.openalex_id}.json"'
+    return response
+
+
+def _in_corpus(work: Work) -> bool:
+    entry = getattr(work, "corpus_entry", None)
+    return entry is not None and entry.in_corpus
 
 
 def not_in_corpus_message(key: str, entry: CorpusEntry | None) -> str:
@@ -205,3 +445,20 @@ def _check_broker() -> str:
     except Exception as exc:  # a broker can fail in many transport-specific ways; all mean "down"
         return f"error: {type(exc).__name__}: {exc}"
     return "ok"
+
+
+# --- FAIR ---
+
+
+def paper_fair(request: HttpRequest, key: str) -> HttpResponse:
+    """A paper's full FAIR evaluation: sub-scores, every check with its evidence and fix, history."""
+    found = find_paper(request, key, view="paper_fair")
+    if isinstance(found, HttpResponse):
+        return found
+    work, _ = found
+    return render(request, "fair.html", {"work": work, **fair_page(work=work)})
+
+
+def methodology(request: HttpRequest) -> HttpResponse:
+    """How DataRank and the FAIR score are made, with figures from the live corpus."""
+    return render(request, "methodology.html", methodology_figures())

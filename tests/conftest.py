@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,3 +54,11 @@ def pytest_sessionfinish(session, exitstatus):
         names = ", ".join(r.nodeid for r in skipped)
         reporter.write_line(f"DATARANK_REQUIRE_SERVICES=1 but these were skipped: {names}", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Pages cache per scoring run (graph layouts, histograms); run ids restart in every test's
+    database, so a layout cached by one test must never be served to the next."""
+    cache.clear()
+    yield

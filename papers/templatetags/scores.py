@@ -17,3 +17,20 @@ def top_percent(value: float | None) -> str:
 def base_only(cited_by_count: int, damping: float) -> float:
     """A citer's DataRank when it is not a scored corpus paper: its base contribution alone."""
     return base_contribution(cited_by_count, damping=damping)
+
+
+@register.filter
+def share(percent: float) -> str:
+    """A share of a score in percent, whole numbers: 94.6 -> "95%", but never "0%" or "100%" for
+    a share that is not exactly that, so a small part never reads as none."""
+    if 0 < percent < 1:
+        return "<1%"
+    if 99 < percent < 100:
+        return ">99%"
+    return f"{round(percent)}%"
+
+
+@register.filter
+def percent(fraction: float) -> str:
+    """0.9 -> "90%"."""
+    return f"{round(100 * fraction)}%"

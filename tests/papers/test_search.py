@@ -1,6 +1,7 @@
 """Search as you type: htmx fragments, jumps by DOI or OpenAlex id, sorting and year filters."""
 
 import pytest
+from django.db import connection
 
 from papers.models import Work
 from tests.papers.test_views import make_run, make_score, make_work, text
@@ -81,12 +82,14 @@ def test_the_fragment_takes_three_queries_for_a_page_of_results(client, django_a
     run = make_run(papers_scored=30)
     for number in range(1, 31):
         work = make_work(number, title=f"Dataset {number}", corpus=True, publication_year=2000 + number)
-        make_score(run, work, rank=number, datarank=1.0)
-    params = {"q": "dataset", "sort": "citations", "year_from": "2001"}
+        make_score(run, work, rank=number, datarank=1.0, tier=1 + (number - 1) // 6)
+    params = {"q": "dataset", "sort": "citations", "year_from": "2001", "tier": "1"}
 
-    with django_assert_num_queries(3):
+    # The run, the (capped) count, the page; PostgreSQL first asks whether full-text finds
+    # anything at all, to know whether to fall back to trigrams.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
         response = client.get("/search/", params, **HTMX)
-    assert "30 papers match" in text(response)
+    assert "6 papers match" in text(response)
 
 
 # Jumping to a paper by its identifier
@@ -217,3 +220,224 @@ def test_hostile_input_is_harmless_in_fragments_too(client, ocean, query):
         assert response.status_code == 200
         assert "<script>alert" not in response.content.decode() and "<script>" not in text(response)
     assert Work.objects.count() == 3
+
+
+def test_an_htmx_search_pushes_a_clean_url_without_empty_fields(client, ocean):
+    params = {"q": "ocean", "sort": "relevance", "year_from": "", "year_to": "", "tier": ""}
+
+    response = client.get("/search/", params, **HTMX)
+
+    assert response["HX-Push-Url"] == "/search/?q=ocean"
+    pushed = client.get("/search/", {"q": "ocean", "sort": "year", "year_from": "2013", "page": "1"}, **HTMX)
+    assert pushed["HX-Push-Url"] == "/search/?q=ocean&sort=year&year_from=2013"
+
+
+def test_an_empty_htmx_search_pushes_the_bare_search_url(client):
+    assert client.get("/search/", {"q": "", "year_from": ""}, **HTMX)["HX-Push-Url"] == "/search/"
+
+
+def test_an_htmx_request_with_bad_input_gets_a_400_fragment_with_the_message(client, ocean):
+    response = client.get("/search/", {"q": "ocean", "year_from": "2020", "year_to": "2010"}, **HTMX)
+
+    assert response.status_code == 400 and "hx-request" in vary(response)
+    html = response.content.decode()
+    assert "<html" not in html and 'role="alert"' in html
+    assert "The year range starts in 2020, after it ends in 2010." in text(response)
+
+
+def test_htmx_is_told_to_swap_400_responses_and_not_to_inject_styles(client):
+    html = client.get("/search/").content.decode()
+
+    config = html[html.index('name="htmx-config"') :]
+    config = config[: config.index(">")]
+    assert '"includeIndicatorStyles": false' in config
+    assert '{"code": "400", "swap": true}' in config
+    assert config.index('"400"') < config.index('"[45].."')
+
+
+def test_the_header_box_gets_the_results_in_their_own_region_and_the_search_page_gets_its_inside(client, ocean):
+    from_header = client.get("/search/", {"q": "ocean"}, HTTP_HX_TARGET="main", **HTMX).content.decode()
+    from_page = client.get("/search/", {"q": "ocean"}, HTTP_HX_TARGET="search-results", **HTMX).content.decode()
+
+    assert from_header.lstrip().startswith('<div id="search-results"')
+    assert 'id="search-results"' not in from_page and "3 papers match" in from_page
+
+
+def test_results_are_paged_through_htmx_with_plain_links_underneath(client):
+    for number in range(1, 31):
+        make_work(number, title=f"Dataset {number}", corpus=True)
+
+    html = client.get("/search/", {"q": "dataset", "year_from": ""}, HTTP_HX_TARGET="search-results", **HTMX)
+    html = html.content.decode()
+
+    link = html[html.index('rel="next"') : html.index("Next →")]
+    assert 'href="/search/?q=dataset&amp;page=2"' in link and 'hx-get="/search/?q=dataset&amp;page=2"' in link
+    assert 'hx-target="#search-results"' in link
+    second = client.get("/search/", {"q": "dataset", "page": "2"}, HTTP_HX_TARGET="search-results", **HTMX)
+    assert second["HX-Push-Url"] == "/search/?q=dataset&page=2" and "Page 2 of 2" in text(second)
+
+
+def test_the_tier_filter_keeps_papers_of_that_tier(client, ocean):
+    first, second = ocean.scores.get(work_id=1), ocean.scores.get(work_id=2)
+    first.tier, second.tier = 1, 3
+    first.save(), second.save()
+
+    page = text(client.get("/search/", {"q": "ocean", "tier": "3"}))
+
+    assert "1 paper match" in page and "Deep ocean temperatures" in page and "Ocean heat atlas" not in page
+
+
+def test_the_tier_filter_is_offered_next_to_the_years_and_keeps_its_choice(client, ocean):
+    html = client.get("/search/", {"q": "ocean", "tier": "2"}).content.decode()
+
+    assert '<label for="search-tier">Tier</label>' in html
+    assert '<option value="2" selected>S2 (20 to 40%)</option>' in html
+    assert html.index('id="search-tier"') < html.index('id="search-year-from"')
+
+
+@pytest.mark.parametrize("tier", ["0", "6", "S1", "1.5"])
+def test_a_tier_that_does_not_exist_gets_a_400(client, tier):
+    response = client.get("/search/", {"q": "ocean", "tier": tier})
+
+    assert response.status_code == 400 and "is not a tier: use 1 to 5" in text(response)
+
+
+def test_results_show_each_papers_tier(client, ocean):
+    assert "S1 DataRank 9.0" in text(client.get("/search/", {"q": "ocean heat"}))
+
+
+def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(client, monkeypatch):
+    monkeypatch.setattr("papers.views.SEARCH_COUNT_CAP", 4)
+    for number in range(1, 8):
+        make_work(number, title=f"Dataset {number}", corpus=True)
+
+    page = text(client.get("/search/", {"q": "dataset"}))
+
+    assert "More than 4 papers match “dataset”" in page
+
+
+# The simple word match (SQLite)
+
+
+@pytest.mark.sqlite
+def test_sqlite_matches_every_word_as_a_case_insensitive_substring(client, ocean):
+    assert "1 paper match" in text(client.get("/search/", {"q": "OCEAN TEMP"}))
+    assert "No paper in the data-sharing corpus" in text(client.get("/search/", {"q": "ocean glacier"}))
+
+
+@pytest.mark.sqlite
+def test_sqlite_relevance_is_the_exact_title_then_titles_starting_with_the_query():
+    make_work(1, title="Sea and ocean heat", corpus=True)
+    make_work(2, title="Ocean heat", corpus=True)
+    make_work(3, title="Ocean heat budget", corpus=True)
+
+    found = Work.objects.search("ocean heat").order_by("-relevance", "id")
+
+    assert [work.id for work in found] == [2, 3, 1]
+
+
+# Full-text search and trigrams (PostgreSQL)
+
+
+@pytest.fixture
+def library(db):
+    titles = {
+        1: "Foraminifera of the North Atlantic: a census dataset",
+        2: "A global dataset of planktonic foraminifera and ocean temperature",
+        3: "Ocean datasets for machine learning",
+        4: "Soil carbon stocks of European forests",
+        5: "Foraminiferal isotopes",
+    }
+    for number, title in titles.items():
+        make_work(number, title=title, corpus=True)
+    make_work(6, title="Foraminifera citing work outside the corpus", corpus=None)
+
+
+def found(query: str) -> list[int]:
+    return [work.id for work in Work.objects.search(query).order_by("-relevance", "id")]
+
+
+@pytest.mark.postgres
+def test_postgres_matches_the_last_word_as_a_prefix(library):
+    assert set(found("foramin")) == {1, 2, 5}
+    assert found("soil car") == [4]
+
+
+@pytest.mark.postgres
+def test_postgres_stems_words_so_plurals_find_singulars(library):
+    assert set(found("datasets")) == {1, 2, 3}
+    assert set(found("forest")) == {4}
+
+
+@pytest.mark.postgres
+def test_postgres_needs_every_word_in_the_title(library):
+    assert found("foraminifera ocean temperature") == [2]
+
+
+@pytest.mark.postgres
+def test_postgres_ranks_by_ts_rank_so_a_title_about_the_query_beats_one_that_mentions_it(library):
+    make_work(7, title="Ocean ocean ocean: datasets", corpus=True)
+
+    ranked = list(Work.objects.search("ocean dataset").order_by("-relevance", "id"))
+
+    assert [work.id for work in ranked] == [7, 3, 2]
+    assert ranked[0].relevance > ranked[1].relevance > ranked[2].relevance > 0
+
+
+@pytest.mark.postgres
+def test_postgres_relevance_orders_the_results_page(client, library):
+    make_work(7, title="Ocean ocean ocean: datasets", corpus=True)
+
+    assert titles_in_order(client.get("/search/", {"q": "ocean data"}), "Ocean ocean ocean", "Ocean datasets for")
+
+
+@pytest.mark.postgres
+def test_postgres_falls_back_to_trigrams_when_full_text_finds_nothing(library):
+    assert {1, 2} <= set(found("foramnifera"))
+    assert found("soil carbn") == [4]
+
+
+@pytest.mark.postgres
+def test_postgres_typo_search_through_the_page(client, library):
+    page = text(client.get("/search/", {"q": "foramnifera"}))
+
+    assert "Foraminifera of the North Atlantic" in page and "Soil carbon" not in page
+
+
+@pytest.mark.postgres
+def test_postgres_never_finds_works_outside_the_corpus(library):
+    assert 6 not in found("citing work") and 6 not in found("foraminifera")
+
+
+HOSTILE = [
+    "'&|!:*()<>\\",
+    "foram:* | !soil",
+    "ocean' & 'x",
+    "'); DROP TABLE papers_work; --",
+    "%s %% %(x)s",
+    "données océaniques ∑ 数据集 🌊",
+    "a" * 300,
+    "ocean " * 50,
+    "the of and",
+    "\x00",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_input_never_errors(client, library, query):
+    for headers in ({}, HTMX):
+        response = client.get("/search/", {"q": query[:300]}, **headers)
+        assert response.status_code in (200, 400)
+    assert Work.objects.count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", HOSTILE)
+def test_postgres_search_takes_hostile_input_as_words(library, query):
+    list(Work.objects.search(query[:300]))
+
+
+@pytest.mark.postgres
+def test_postgres_operators_typed_by_a_visitor_are_taken_as_separators(library):
+    assert found("foraminifera | soil") == found("foraminifera soil")
+    assert set(found("!foramin")) == {1, 2, 5}

@@ -1,0 +1,48 @@
+"""python manage.py evaluate_fair [W… …] [--stale N] [--timeout SECONDS]"""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from papers.datacite import DataCiteClient
+from papers.fair import evaluate_fair, stale_work_ids
+from papers.models import Work
+from papers.records import openalex_number
+
+BATCH = 200
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate the FAIR checklist and score of corpus papers here and now, asking DataCite and doi.org. "
+        "Without ids every corpus paper is evaluated; --stale N takes the N stalest. Without network the "
+        "papers say 'could not check' (a source that fails is not asked again in the run) and the exit "
+        "status is 1."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("works", nargs="*", metavar="W", help="OpenAlex work ids (W…).")
+        parser.add_argument("--stale", type=int, metavar="N", help="Only the N stalest corpus papers.")
+        parser.add_argument("--timeout", type=float, default=5.0, help="Seconds to wait for each answer (default 5).")
+
+    def handle(self, *args, works: list[str], stale: int | None, timeout: float, **options) -> None:
+        if stale is not None and stale < 1:
+            raise CommandError("--stale must be at least 1.")
+        try:
+            work_ids = [openalex_number(key, kind="W") for key in works]
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        if stale is not None:
+            work_ids = stale_work_ids(limit=stale)
+        elif not work_ids:
+            work_ids = list(Work.objects.in_corpus().order_by("id").values_list("id", flat=True))
+        client = DataCiteClient(timeout=timeout, max_retries=1)
+        evaluated, unchecked, errors = 0, 0, []
+        for start in range(0, len(work_ids), BATCH):
+            summary = evaluate_fair(work_ids=work_ids[start : start + BATCH], client=client)
+            evaluated += len(summary.evaluated)
+            unchecked += len(summary.could_not_check)
+            errors += [error for error in summary.errors if error not in errors]
+        self.stdout.write(f"FAIR: {evaluated} paper(s) evaluated, {unchecked} could not be checked.")
+        for error in errors:
+            self.stderr.write(f"could not check: {error}")
+        if unchecked:
+            raise SystemExit(1)

@@ -1,0 +1,44 @@
+"""A paginator that stops counting: at a million papers, counting every match of a broad
+search means reading every match, only to print a number nobody needs exactly."""
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 rows; past `cap`, `capped` is true and pages stop at the cap."""
+
+    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        # Without its order the count need not rank the matches, only find cap + 1 of them.
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+class UncountedPage:
+    """A page of an ordered queryset found without counting it: one row past the page says
+    whether another follows. For lists as long as the whole corpus, where a count would read
+    every row and "page 3 of 20,000" tells a visitor nothing the next link does not."""
+
+    def __init__(self, object_list, *, number: int, per_page: int) -> None:
+        offset = (number - 1) * per_page
+        rows = list(object_list[offset : offset + per_page + 1])
+        self.object_list = rows[:per_page]
+        self.number = number
+        self.has_next = len(rows) > per_page
+        self.has_previous = number > 1
+        self.start_index = offset + 1
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)

@@ -1,0 +1,598 @@
+"""FAIR for one paper, as pure arithmetic over the metadata we gathered (no Django here).
+
+Two outputs from the same facts:
+
+- the checklist (context only, never in DataRank): six yes/no items, each with its evidence;
+  an item whose source could not be reached is "unknown" (shown as "could not check");
+- the FAIR score: F, A, I and R each 0 to 100 from metadata checks modelled on F-UJI's metrics
+  (https://github.com/pangaea-data-publisher/fuji), each check with its evidence and, when it
+  fails, the exact fix. A sub-score is the share of its applicable checks that pass (all checks
+  weigh the same; a check that cannot apply, such as file formats without a DataCite record, is
+  left out of its principle's denominator). raw = mean(F, A, I, R).
+- the calibrated score: the raw score's percentile among every evaluated paper, defined as the
+  share of evaluated papers whose raw score is at most this one, times 100. Ties share a value
+  (the highest of their block); the best paper gets 100; higher is better.
+
+A score is only computed from facts where every source answered: a score from half the facts
+would read as a drop in quality when it is a drop in connectivity.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+METHOD_VERSION = "fair-metadata-v1"
+
+# Raw scores are stored and compared rounded, so float noise can never break a tie.
+RAW_DECIMALS = 2
+
+Principle = Literal["F", "A", "I", "R"]
+PRINCIPLES: tuple[Principle, ...] = ("F", "A", "I", "R")
+PRINCIPLE_NAMES = {"F": "Findable", "A": "Accessible", "I": "Interoperable", "R": "Reusable"}
+
+DATASET_TYPES = frozenset({"dataset", "datapaper"})
+
+
+@dataclass(frozen=True)
+class RelatedIdentifier:
+    relation_type: str
+    identifier: str
+    identifier_type: str
+    resource_type_general: str
+
+
+@dataclass(frozen=True)
+class Rights:
+    rights: str
+    rights_uri: str
+    rights_identifier: str
+
+
+@dataclass(frozen=True)
+class Creator:
+    name: str
+    identifiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataCiteFacts:
+    """What the metrics read from a DataCite record (`data.attributes` of /dois/{doi})."""
+
+    doi: str
+    resource_type_general: str = ""
+    resource_type: str = ""
+    titles: tuple[str, ...] = ()
+    creators: tuple[Creator, ...] = ()
+    publisher: str = ""
+    publication_year: int | None = None
+    subjects: tuple[tuple[str, str], ...] = ()  # (subject, subjectScheme)
+    dates: tuple[tuple[str, str], ...] = ()  # (date, dateType)
+    descriptions: tuple[tuple[str, str], ...] = ()  # (description, descriptionType)
+    related: tuple[RelatedIdentifier, ...] = ()
+    rights: tuple[Rights, ...] = ()
+    formats: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class PointingRecord:
+    """A DataCite record whose relatedIdentifiers name our DOI."""
+
+    doi: str
+    resource_type_general: str
+    relation_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpenAlexFacts:
+    doi: str
+    title: str
+    abstract: str
+    publication_year: int | None
+    venue: str
+    type: str
+    is_oa: bool
+    oa_status: str
+    license: str
+    indexed_in: tuple[str, ...]
+    repository_locations: tuple[tuple[str, str], ...]  # (source, url)
+    topics: tuple[str, ...]
+    datasets: tuple[str, ...]
+    authors: int
+    authors_with_orcid: int
+    data_paper_check: bool | None  # None: the check has not run
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything gathered for one paper. An `*_error` says that source could not be reached
+    (its value is then meaningless); `datacite` None with no error means DataCite holds no record."""
+
+    openalex: OpenAlexFacts
+    agency: str = ""  # doi.org/ra's RA, "" when the DOI is unknown there or there is no DOI
+    agency_error: str = ""
+    datacite: DataCiteFacts | None = None
+    datacite_error: str = ""
+    pointing: tuple[PointingRecord, ...] = ()
+    pointing_total: int = 0
+    pointing_error: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return not (self.agency_error or self.datacite_error or self.pointing_error)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(error for error in (self.agency_error, self.datacite_error, self.pointing_error) if error)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    field: str
+    value: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "field": self.field, "value": self.value}
+
+
+# --- The checklist ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signal:
+    key: str
+    status: Literal["yes", "no", "unknown"]
+    source: str
+    field: str
+    evidence: str
+
+
+CHECKLIST_GROUPS: tuple[tuple[Principle, tuple[str, ...]], ...] = (
+    ("F", ("has_doi", "indexed_in_repositories")),
+    ("A", ("open_access",)),
+    ("I", ("datacite_relations", "linked_datasets")),
+    ("R", ("dataset_classification",)),
+)
+
+
+def checklist(facts: Facts) -> list[Signal]:
+    """The six checklist items in display order."""
+    oa = facts.openalex
+    signals = [
+        Signal(
+            "has_doi",
+            "yes" if oa.doi else "no",
+            "OpenAlex",
+            "doi",
+            f"https://doi.org/{oa.doi}" + (f" (registered with {facts.agency})" if facts.agency else "")
+            if oa.doi
+            else "OpenAlex lists no DOI",
+        ),
+        _indexed_signal(oa),
+        Signal(
+            "open_access",
+            "yes" if oa.is_oa else "no",
+            "OpenAlex",
+            "open_access.is_oa, open_access.oa_status",
+            f"is_oa = {str(oa.is_oa).lower()}, oa_status = {oa.oa_status or 'none'}",
+        ),
+        _relations_signal(facts),
+        _datasets_signal(facts),
+        _classification_signal(facts),
+    ]
+    return signals
+
+
+def _indexed_signal(oa: OpenAlexFacts) -> Signal:
+    parts = []
+    if oa.indexed_in:
+        parts.append("indexed in " + ", ".join(oa.indexed_in))
+    if oa.repository_locations:
+        parts.append("repository copies at " + ", ".join(source or url for source, url in oa.repository_locations))
+    return Signal(
+        "indexed_in_repositories",
+        "yes" if parts else "no",
+        "OpenAlex",
+        "indexed_in, locations[source.type=repository]",
+        "; ".join(parts) or "no index and no repository location listed",
+    )
+
+
+def _relations_signal(facts: Facts) -> Signal:
+    source, field_ = "DataCite", "relatedIdentifiers; records whose relatedIdentifiers name this DOI"
+    if not facts.openalex.doi:
+        return Signal("datacite_relations", "no", source, field_, "no DOI to look up")
+    own = facts.datacite.related if facts.datacite else ()
+    if own:
+        return Signal("datacite_relations", "yes", source, field_, _own_relations(own))
+    if facts.pointing_total and not facts.pointing_error:
+        return Signal("datacite_relations", "yes", source, field_, _pointing_text(facts))
+    if facts.datacite_error or facts.pointing_error:
+        return Signal("datacite_relations", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
+    held = "its DataCite record lists no relatedIdentifiers" if facts.datacite else "DataCite holds no record of it"
+    return Signal("datacite_relations", "no", source, field_, f"{held}, and no DataCite record points at it")
+
+
+def _own_relations(related: Sequence[RelatedIdentifier]) -> str:
+    shown = ", ".join(f"{item.relation_type} {item.identifier}" for item in related[:5])
+    more = f" and {len(related) - 5} more" if len(related) > 5 else ""
+    return f"{len(related)} related identifier(s): {shown}{more}"
+
+
+def _pointing_text(facts: Facts) -> str:
+    shown = ", ".join(record.doi for record in facts.pointing[:5])
+    return f"{facts.pointing_total} DataCite record(s) point at it: {shown}"
+
+
+def _datasets_signal(facts: Facts) -> Signal:
+    source, field_ = "DataCite, OpenAlex", "relatedIdentifiers[resourceTypeGeneral=Dataset]; datasets"
+    found = []
+    if facts.datacite:
+        found += [
+            f"{item.relation_type} {item.identifier}"
+            for item in facts.datacite.related
+            if item.resource_type_general.lower() == "dataset"
+        ]
+    found += [
+        f"{record.doi} ({', '.join(record.relation_types) or 'related'})"
+        for record in facts.pointing
+        if record.resource_type_general.lower() == "dataset"
+    ]
+    found += [f"OpenAlex dataset {key}" for key in facts.openalex.datasets]
+    if found:
+        return Signal("linked_datasets", "yes", source, field_, "linked to " + ", ".join(found[:6]))
+    if facts.openalex.doi and (facts.datacite_error or facts.pointing_error):
+        return Signal("linked_datasets", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
+    return Signal("linked_datasets", "no", source, field_, "no related identifier of type Dataset in either direction")
+
+
+def _classification_signal(facts: Facts) -> Signal:
+    oa = facts.openalex
+    source, field_ = "OpenAlex, DataCite, data-paper check", "type; types.resourceTypeGeneral; data-paper check"
+    found = []
+    if oa.type == "dataset":
+        found.append("OpenAlex type is dataset")
+    if facts.datacite and facts.datacite.resource_type_general.lower() in DATASET_TYPES:
+        found.append(f"DataCite resourceTypeGeneral is {facts.datacite.resource_type_general}")
+    if oa.data_paper_check:
+        found.append("passes the data-paper check")
+    if found:
+        return Signal("dataset_classification", "yes", source, field_, "; ".join(found))
+    if oa.doi and facts.datacite_error:
+        return Signal("dataset_classification", "unknown", source, field_, "could not check: " + facts.datacite_error)
+    resource = facts.datacite.resource_type_general if facts.datacite else "no DataCite record"
+    return Signal(
+        "dataset_classification",
+        "no",
+        source,
+        field_,
+        f"OpenAlex type is {oa.type or 'unknown'}; DataCite: {resource or 'no resourceTypeGeneral'}; "
+        f"data-paper check {'not run' if oa.data_paper_check is None else 'not passed'}",
+    )
+
+
+# --- The score ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    principle: Principle
+    metric: str  # the F-UJI metric it is modelled on
+    title: str
+    passed: bool | None  # None: does not apply to this paper
+    evidence: tuple[Evidence, ...]
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "principle": self.principle,
+            "metric": self.metric,
+            "title": self.title,
+            "passed": self.passed,
+            "evidence": [item.as_dict() for item in self.evidence],
+            "fix": "" if self.passed else self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    checks: tuple[Check, ...]
+    f: float
+    a: float
+    i: float
+    r: float
+    raw: float
+
+
+def evaluate(facts: Facts) -> Evaluation:
+    """Score a paper from complete facts; raises ValueError when a source was not reached."""
+    if not facts.complete:
+        raise ValueError("a FAIR score needs every source to have answered: " + "; ".join(facts.errors))
+    checks = tuple(_checks(facts))
+    scores = {principle: sub_score(checks, principle) for principle in PRINCIPLES}
+    raw = round(sum(scores.values()) / len(scores), RAW_DECIMALS)
+    return Evaluation(checks=checks, f=scores["F"], a=scores["A"], i=scores["I"], r=scores["R"], raw=raw)
+
+
+def sub_score(checks: Iterable[Check], principle: Principle) -> float:
+    applicable = [check for check in checks if check.principle == principle and check.passed is not None]
+    if not applicable:
+        return 0.0
+    return round(100.0 * sum(check.passed for check in applicable) / len(applicable), RAW_DECIMALS)
+
+
+def percentile(raw: float, raws: Sequence[float]) -> float:
+    """The calibrated score: 100 times the share of `raws` at most `raw` (ties share a value)."""
+    if not raws:
+        raise ValueError("no evaluated papers to calibrate against")
+    return 100.0 * sum(other <= raw for other in raws) / len(raws)
+
+
+def _checks(facts: Facts) -> Iterable[Check]:
+    oa = facts.openalex
+    dc = facts.datacite
+    doi_evidence = Evidence("OpenAlex", "doi", oa.doi or "(none)")
+    agency_evidence = Evidence("doi.org/ra", "RA", facts.agency or ("(unknown DOI)" if oa.doi else "(no DOI)"))
+    dc_absent = Evidence("DataCite", "/dois/{doi}", "no DataCite record" if oa.doi else "no DOI to look up")
+
+    # --- F ---
+    yield Check(
+        "persistent_identifier", "F", "FsF-F1-02D", "Has a persistent identifier (DOI)",
+        bool(oa.doi), (doi_evidence,),
+        "register a DOI for the paper (through its publisher, Crossref or DataCite) and add it to OpenAlex",
+    )  # fmt: skip
+    yield Check(
+        "identifier_registered", "F", "FsF-F1-02D", "The DOI is registered with a registration agency",
+        bool(oa.doi and facts.agency), (doi_evidence, agency_evidence),
+        "register the DOI with a registration agency: doi.org does not know it",
+    )  # fmt: skip
+    creators = len(dc.creators) if dc else 0
+    year = (dc.publication_year if dc else None) or oa.publication_year
+    publisher = (dc.publisher if dc else "") or oa.venue
+    title = (dc.titles[0] if dc and dc.titles else "") or oa.title
+    core = {
+        "title": bool(title),
+        "creators": bool(creators or oa.authors),
+        "year": bool(year),
+        "publisher": bool(publisher),
+    }
+    missing = [name for name, present in core.items() if not present]
+    yield Check(
+        "core_metadata", "F", "FsF-F2-01M", "Core citation metadata (title, creators, year, publisher)",
+        not missing,
+        (
+            Evidence("OpenAlex", "title", _short(oa.title) or "(none)"),
+            Evidence("OpenAlex" if oa.authors else "DataCite", "authorships / creators", str(oa.authors or creators)),
+            Evidence("OpenAlex", "publication_year", str(year or "(none)")),
+            Evidence("DataCite" if dc and dc.publisher else "OpenAlex", "publisher / primary_location.source",
+                     publisher or "(none)"),
+        ),
+        "add the missing " + ", ".join(missing) + " to the DOI's metadata at its registration agency",
+    )  # fmt: skip
+    abstracts = [text for text, kind in (dc.descriptions if dc else ()) if kind.lower() == "abstract" and text]
+    yield Check(
+        "description", "F", "FsF-F2-01M", "A description (abstract) of the content",
+        bool(oa.abstract or abstracts),
+        (
+            Evidence("OpenAlex", "abstract_inverted_index",
+                     f"{len(oa.abstract.split())} words" if oa.abstract else "(none)"),
+            Evidence("DataCite", "descriptions[descriptionType=Abstract]", str(len(abstracts)) if dc else "no record"),
+        ),
+        "add a `descriptions` entry with `descriptionType: Abstract` to the DOI's metadata",
+    )  # fmt: skip
+    subjects = [subject for subject, _ in (dc.subjects if dc else ())]
+    yield Check(
+        "keywords", "F", "FsF-F2-01M", "Subjects or keywords describe the content",
+        bool(subjects or oa.topics),
+        (
+            Evidence("OpenAlex", "topics", ", ".join(oa.topics[:3]) or "(none)"),
+            Evidence("DataCite", "subjects", ", ".join(subjects[:3]) or ("(none)" if dc else "no record")),
+        ),
+        "add `subjects` (keywords, ideally from a scheme such as the OECD Fields of Science) to the DOI's metadata",
+    )  # fmt: skip
+    yield Check(
+        "indexed", "F", "FsF-F4-01M", "Indexed by a search service or held by a repository",
+        bool(oa.indexed_in or oa.repository_locations),
+        (
+            Evidence("OpenAlex", "indexed_in", ", ".join(oa.indexed_in) or "(none)"),
+            Evidence("OpenAlex", "locations[source.type=repository]", str(len(oa.repository_locations))),
+        ),
+        "deposit a copy in a repository (Zenodo, an institutional repository) so that indexers can harvest it",
+    )  # fmt: skip
+
+    # --- A ---
+    yield Check(
+        "open_access", "A", "FsF-A1-01M", "Open access to the content",
+        oa.is_oa,
+        (
+            Evidence("OpenAlex", "open_access.is_oa", str(oa.is_oa).lower()),
+            Evidence("OpenAlex", "open_access.oa_status", oa.oa_status or "(none)"),
+        ),
+        "make a version openly available (green open access: deposit the accepted manuscript in a repository)",
+    )  # fmt: skip
+    access_rights = [item for item in (dc.rights if dc else ()) if item.rights_uri.lower().startswith("info:eu-repo")]
+    licences = _licences(facts)
+    yield Check(
+        "access_conditions", "A", "FsF-A1-01M", "Access conditions stated in the metadata",
+        bool(access_rights or licences),
+        (
+            Evidence("DataCite", "rightsList[].rightsUri", ", ".join(item.rights_uri for item in access_rights)
+                     or ("(none)" if dc else "no record")),
+            Evidence("OpenAlex", "primary_location.license", oa.license or "(none)"),
+        ),
+        "state the access conditions: add a `rightsList` entry (e.g. `info:eu-repo/semantics/openAccess` "
+        "or a licence URI) to the DOI's metadata",
+    )  # fmt: skip
+    yield Check(
+        "standard_protocol", "A", "FsF-A1-03D", "Resolvable over HTTPS through doi.org",
+        bool(oa.doi and facts.agency), (doi_evidence, agency_evidence),
+        "give the paper a registered DOI: https://doi.org/ resolves only registered DOIs",
+    )  # fmt: skip
+    landing = (dc.url if dc else "") or next((url for _, url in oa.repository_locations if url), "")
+    yield Check(
+        "landing_page", "A", "FsF-A1-03D", "A landing page over HTTP(S) is known",
+        landing.startswith(("https://", "http://")),
+        (
+            Evidence("DataCite", "url", (dc.url or "(none)") if dc else "no record"),
+            Evidence("OpenAlex", "locations[].landing_page_url", landing or "(none)"),
+        ),
+        "set the DOI's `url` to the landing page (or deposit a copy in a repository)",
+    )  # fmt: skip
+
+    # --- I ---
+    yield Check(
+        "structured_metadata", "I", "FsF-I1-01M", "Machine-readable metadata from the registration agency",
+        facts.agency.lower() in {"datacite", "crossref"},
+        (agency_evidence,),
+        "register the DOI with DataCite or Crossref, whose metadata is served in structured formats",
+    )  # fmt: skip
+    schemed = [subject for subject, scheme in (dc.subjects if dc else ()) if scheme]
+    yield Check(
+        "controlled_vocabulary", "I", "FsF-I2-01M", "Subjects from a controlled vocabulary",
+        bool(schemed or oa.topics),
+        (
+            Evidence("OpenAlex", "topics (OpenAlex's topic taxonomy)", str(len(oa.topics))),
+            Evidence("DataCite", "subjects[subjectScheme]", str(len(schemed)) if dc else "no record"),
+        ),
+        "add `subjects` with a `subjectScheme` (e.g. the OECD Fields of Science) to the DOI's metadata",
+    )  # fmt: skip
+    related = dc.related if dc else ()
+    qualified = [item for item in related if item.relation_type and item.identifier_type]
+    yield Check(
+        "qualified_relations", "I", "FsF-I3-01M", "Related resources named with qualified identifiers",
+        bool(qualified),
+        (Evidence("DataCite", "relatedIdentifiers[relationType, relatedIdentifierType]",
+                  _own_relations(qualified) if qualified else ("(none)" if dc else "no record")),),
+        "add `relatedIdentifiers` (with `relationType` and `relatedIdentifierType`, e.g. IsSupplementedBy a "
+        "dataset DOI) to the DataCite record" if dc else
+        "register related identifiers for the paper (Crossref `relation` or a DataCite record linking it)",
+    )  # fmt: skip
+    yield Check(
+        "linked_from", "I", "FsF-I3-01M", "Other DataCite records link to it",
+        facts.pointing_total > 0,
+        (Evidence("DataCite", 'dois?query=relatedIdentifiers.relatedIdentifier:"<doi>"',
+                  _pointing_text(facts) if facts.pointing_total else ("0 records" if oa.doi else "no DOI")),),
+        "cite the paper's DOI in the `relatedIdentifiers` of the datasets it describes (e.g. IsDescribedBy)",
+    )  # fmt: skip
+    dataset_links = [item for item in related if item.resource_type_general.lower() == "dataset"]
+    dataset_links_in = [record for record in facts.pointing if record.resource_type_general.lower() == "dataset"]
+    yield Check(
+        "linked_datasets", "I", "FsF-I3-01M", "Linked to datasets",
+        bool(dataset_links or dataset_links_in or oa.datasets),
+        (
+            Evidence("DataCite", "relatedIdentifiers[resourceTypeGeneral=Dataset]", str(len(dataset_links))),
+            Evidence("DataCite", "records pointing at it with resourceTypeGeneral=Dataset", str(len(dataset_links_in))),
+            Evidence("OpenAlex", "datasets", ", ".join(oa.datasets) or "(none)"),
+        ),
+        "link the data: add a `relatedIdentifiers` entry with `resourceTypeGeneral: Dataset` naming the "
+        "dataset's DOI",
+    )  # fmt: skip
+
+    # --- R ---
+    resource_type = dc.resource_type_general if dc else ""
+    yield Check(
+        "resource_type", "R", "FsF-R1-01MD", "The resource type is declared",
+        bool(resource_type or oa.type),
+        (
+            Evidence("DataCite", "types.resourceTypeGeneral", resource_type or ("(none)" if dc else "no record")),
+            Evidence("OpenAlex", "type", oa.type or "(none)"),
+        ),
+        "set `types.resourceTypeGeneral` in the DOI's metadata",
+    )  # fmt: skip
+    yield Check(
+        "file_formats", "R", "FsF-R1.3-02D", "File formats are given",
+        bool(dc.formats) if dc else None,
+        (Evidence("DataCite", "formats", ", ".join(dc.formats) or "(none)") if dc else dc_absent,),
+        "list the file formats (media types such as `text/csv`) in the DataCite record's `formats`",
+    )  # fmt: skip
+    yield Check(
+        "licence", "R", "FsF-R1.1-01M", "A licence is stated",
+        bool(licences),
+        (
+            Evidence("DataCite", "rightsList[]", ", ".join(_rights_text(item) for item in (dc.rights if dc else ()))
+                     or ("(none)" if dc else "no record")),
+            Evidence("OpenAlex", "primary_location.license", oa.license or "(none)"),
+        ),
+        "state a licence: add a `rightsList` entry with a `rightsUri` such as "
+        "https://creativecommons.org/licenses/by/4.0/",
+    )  # fmt: skip
+    identified = [item for item in (dc.rights if dc else ()) if item.rights_identifier]
+    yield Check(
+        "licence_identifier", "R", "FsF-R1.1-01M", "The licence has a machine-readable identifier",
+        bool(identified) if dc else None,
+        (Evidence("DataCite", "rightsList[].rightsIdentifier",
+                  ", ".join(item.rights_identifier for item in identified) or "(none)") if dc else dc_absent,),
+        "add a `rightsIdentifier` (an SPDX id such as `cc-by-4.0`) to the DataCite record",
+    )  # fmt: skip
+    creators_with_ids = sum(bool(creator.identifiers) for creator in (dc.creators if dc else ()))
+    yield Check(
+        "creator_identifiers", "R", "FsF-R1.2-01M", "Creators are identified (ORCID)",
+        bool(creators_with_ids or oa.authors_with_orcid),
+        (
+            Evidence("OpenAlex", "authorships[].author.orcid", f"{oa.authors_with_orcid} of {oa.authors}"),
+            Evidence("DataCite", "creators[].nameIdentifiers",
+                     f"{creators_with_ids} of {len(dc.creators)}" if dc else "no record"),
+        ),
+        "add the creators' ORCID iDs (`nameIdentifiers` with `nameIdentifierScheme: ORCID`) to the DOI's metadata",
+    )  # fmt: skip
+    dates = [f"{kind} {date}" for date, kind in (dc.dates if dc else ())]
+    yield Check(
+        "provenance_dates", "R", "FsF-R1.2-01M", "Provenance: publisher and dates",
+        bool(publisher and (year or dates)),
+        (
+            Evidence("DataCite" if dc and dc.publisher else "OpenAlex", "publisher / primary_location.source",
+                     publisher or "(none)"),
+            Evidence("DataCite" if dates else "OpenAlex", "dates / publication_year",
+                     ", ".join(dates[:3]) or str(year or "(none)")),
+        ),
+        "add the publisher and the publication date to the DOI's metadata",
+    )  # fmt: skip
+
+
+def _licences(facts: Facts) -> list[str]:
+    found = [
+        item.rights_identifier or item.rights_uri
+        for item in (facts.datacite.rights if facts.datacite else ())
+        if item.rights_identifier or (item.rights_uri and not item.rights_uri.lower().startswith("info:eu-repo"))
+    ]
+    if facts.openalex.license:
+        found.append(facts.openalex.license)
+    return found
+
+
+def _rights_text(item: Rights) -> str:
+    return item.rights_identifier or item.rights_uri or item.rights or "(empty)"
+
+
+def _short(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@dataclass
+class Group:
+    """A checklist principle with its items, for display: "Findable (1/2)"."""
+
+    principle: Principle
+    name: str
+    items: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(getattr(item, "status", None) == "yes" for item in self.items)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.passed}/{len(self.items)})"
+
+
+def group_checklist(items_by_key: dict[str, object]) -> list[Group]:
+    """The checklist items (anything with a `status`) grouped by principle, in display order;
+    keys without an item are left out."""
+    groups = []
+    for principle, keys in CHECKLIST_GROUPS:
+        group = Group(principle, PRINCIPLE_NAMES[principle], [items_by_key[key] for key in keys if key in items_by_key])
+        groups.append(group)
+    return groups

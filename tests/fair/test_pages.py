@@ -1,0 +1,175 @@
+"""The FAIR evaluation page, the paper page's FAIR sections and the methodology page, for a paper
+with full metadata and one with almost none, evaluated or not."""
+
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from papers.datacite import DataCiteClient
+from papers.fair import evaluate_fair, fair_for_page
+from papers.models import FairSignal
+from scoring.models import PaperScore, ScoringRun
+from tests.fair.conftest import BARE_PAPER, NOW, ZENODO_DATASET
+from tests.fake_datacite.app import Fault
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    content = response.content if hasattr(response, "content") else response.encode()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", content.decode())).strip()
+
+
+def evaluate(*work_ids: int) -> None:
+    evaluate_fair(work_ids=list(work_ids), client=DataCiteClient(sleep=lambda s: None), now=NOW)
+
+
+def test_the_fair_page_of_a_full_metadata_paper_shows_scores_checks_and_history(
+    client, fake_datacite, zenodo_dataset, bare_paper, django_assert_num_queries
+):
+    evaluate(ZENODO_DATASET, BARE_PAPER)
+
+    with django_assert_num_queries(6):
+        response = client.get(f"/papers/W{ZENODO_DATASET}/fair/")
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Calibrated FAIR score 100/100" in page
+    assert "Raw score" in page and "/100 Mean of F, A, I and R" in page
+    assert "Passed · A licence is stated" in page
+    assert "DataCite · rightsList[].rightsIdentifier: cc-by-4.0" in page
+    assert "Findable (2/2)" in page
+    assert "fair-metadata-v1" in page and "1 Nov 2026" in page
+    assert 'id="fair-chart-data"' in response.content.decode()
+    assert "vendor/plotly/plotly.min.js" in response.content.decode()
+    assert "js/fair.js" in response.content.decode()
+
+
+def test_a_failing_check_shows_its_exact_fix(client, fake_datacite, bare_paper):
+    evaluate(BARE_PAPER)
+
+    page = text(client.get(f"/papers/W{BARE_PAPER}/fair/"))
+
+    assert "Failed · Has a persistent identifier (DOI)" in page
+    assert "Fix: register a DOI for the paper" in page
+    assert "Not applicable · File formats are given" in page
+
+
+def test_the_fair_page_of_a_paper_never_evaluated_says_so(client, bare_paper, django_assert_num_queries):
+    with django_assert_num_queries(5):
+        response = client.get(f"/papers/W{BARE_PAPER}/fair/")
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "This paper's FAIR score has not been evaluated yet." in page
+    assert "The FAIR checklist has not been gathered for this paper yet." in page
+    assert "No evaluation yet." in page
+    assert "plotly" not in response.content.decode()
+
+
+def test_a_paper_whose_sources_could_not_be_reached_says_could_not_check(client, fake_datacite, zenodo_dataset):
+    fake_datacite.inject(Fault.server_error(503), path="^/dois", times=100)
+    evaluate(ZENODO_DATASET)
+
+    page = text(client.get(f"/papers/W{ZENODO_DATASET}/fair/"))
+
+    assert "its sources could not all be reached" in page
+    assert "DataCite relations: could not check" in page
+    assert "No earlier check succeeded. It will be checked again." in page
+
+
+def test_the_fair_page_404s_for_a_work_outside_the_corpus_and_redirects_lower_case_ids(client, bare_paper):
+    assert client.get("/papers/W1/fair/").status_code == 404
+    response = client.get(f"/papers/w{BARE_PAPER}/fair/")
+    assert response.status_code == 301 and response["Location"] == f"/papers/W{BARE_PAPER}/fair/"
+
+
+def test_the_paper_page_sections_show_the_checklist_and_the_calibrated_score(fake_datacite, zenodo_dataset):
+    evaluate(ZENODO_DATASET)
+    context = {"work": zenodo_dataset, **fair_for_page(zenodo_dataset)}
+    request = RequestFactory().get("/")
+
+    checklist = text(render_to_string("includes/fair_checklist.html", context, request=request))
+    score = text(render_to_string("includes/fair_score.html", context, request=request))
+
+    assert "FAIR checklist Context only (not used in score)" in checklist
+    assert "Findable (2/2)" in checklist and "Reusable (1/1)" in checklist
+    assert "Has DOI: Yes https://doi.org/10.5281/zenodo.7504123 (registered with DataCite)" in checklist
+    assert "OpenAlex · doi ·" in checklist
+    assert "100/100 calibrated" in score
+    assert "See the full evaluation →" in score
+    assert f'href="/papers/W{ZENODO_DATASET}/fair/"' in render_to_string("includes/fair_score.html", context)
+
+
+def test_the_paper_page_sections_keep_the_last_known_value_when_datacite_is_down(fake_datacite, zenodo_dataset):
+    evaluate(ZENODO_DATASET)
+    fake_datacite.inject(Fault.server_error(503), path="^/dois", times=100)
+    evaluate(ZENODO_DATASET)
+
+    checklist = text(render_to_string("includes/fair_checklist.html", fair_for_page(zenodo_dataset)))
+
+    assert "DataCite relations: could not check" in checklist
+    assert "Last known: Yes (3 related identifier(s)" in checklist
+
+
+def test_fair_for_page_takes_three_queries(fake_datacite, zenodo_dataset, django_assert_num_queries):
+    evaluate(ZENODO_DATASET)
+    with django_assert_num_queries(3):
+        context = fair_for_page(zenodo_dataset)
+    assert context["fair_evaluation"].calibrated == 100.0
+    assert [signal.key for group in context["fair_groups"] for signal in group.items] == [
+        key for key, _ in FairSignal.Key.choices
+    ]
+
+
+def make_run() -> ScoringRun:
+    run = ScoringRun.objects.create(
+        algorithm="datarank-1hop-v1", damping=0.85, citer_cap=200, status="succeeded", finished_at=NOW, papers_scored=2
+    )
+    for rank, (work_id, datarank) in enumerate(((ZENODO_DATASET, 3.5), (BARE_PAPER, 0.2)), start=1):
+        PaperScore.objects.create(
+            run=run, work_id=work_id, base_contribution=datarank, network_contribution=0, datarank=datarank,
+            citing_works=0, citers_with_signal=0, self_citations_excluded=0, cap_bound=rank == 1, rank=rank,
+            top_percent=50.0 * rank, tier=rank,
+        )  # fmt: skip
+    return run
+
+
+def test_the_methodology_page_explains_both_scores_with_live_figures(
+    client, fake_datacite, zenodo_dataset, bare_paper, django_assert_num_queries
+):
+    make_run()
+    evaluate(ZENODO_DATASET, BARE_PAPER)
+
+    with django_assert_num_queries(5):
+        response = client.get("/about/methodology/")
+
+    assert response.status_code == 200
+    page = text(response)
+    for heading in ("Description", "Intuition", "Data and calculation", "Parameters", "Limitations"):
+        assert page.count(heading) >= 2, heading
+    assert "DataRank ranks 2 data-sharing papers" in page
+    assert "2 papers were scored: DataRank from 0.20 to 3.50, mean 1.85; 1 had more citers than the cap." in page
+    html = response.content.decode()
+    assert "<td>0 to 1</td><td>1</td>" in html and "<td>2 to 5</td><td>1</td>" in html
+    assert "<td>90 to 100</td><td>1</td>" in html
+    assert "2 papers evaluated with method fair-metadata-v1" in page
+    assert "The cap's bias." in page and "1-hop only." in page and "Corpus-relative percentiles." in page
+    assert "Metadata only." in page
+    assert "A licence is stated FsF-R1.1-01M" in page
+
+
+def test_the_methodology_page_says_when_nothing_is_scored_or_evaluated(client, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        response = client.get("/about/methodology/")
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "The corpus has not been scored yet" in page
+    assert "No paper has been evaluated with method fair-metadata-v1 yet." in page
+
+
+def test_the_footer_links_to_the_methodology(client):
+    assert 'href="/about/methodology/">Methodology</a></p>' in client.get("/about/methodology/").content.decode()

@@ -1,0 +1,140 @@
+"""The paper page in a real browser (Debian's Chromium under Playwright) with the site's
+Content-Security-Policy: the sections, the citation graph and its interactions, the htmx table."""
+
+import pytest
+from django.core.cache import cache
+
+from scoring.services import rescore_corpus
+from tests.papers.test_paper_page import PAPER, build_paper
+from tests.site.test_browser import page  # noqa: F401  (the browser page fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DIM = 0.12
+NODES = "#citation-graph .scatterlayer .trace:last-child path.point"
+
+
+@pytest.fixture
+def paper_page(live_server, page):  # noqa: F811
+    cache.clear()
+    build_paper(30)
+    rescore_corpus()
+    response = page.goto(f"{live_server.url}/papers/W{PAPER}/")
+    assert response.status == 200
+    assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
+    # Mouse positions are in the viewport: bring the graph into it.
+    page.locator("#citation-graph").scroll_into_view_if_needed()
+    return page
+
+
+def graph_data(tab, expression: str):
+    return tab.evaluate(f"(() => {{ const gd = document.getElementById('citation-graph'); return {expression}; }})()")
+
+
+def node_index(tab, openalex_id: str) -> int:
+    return graph_data(tab, f"gd.data[2].customdata.indexOf({openalex_id!r})")
+
+
+def click_at(tab, x: float, y: float) -> None:
+    """Move there as a hand would, so plotly's throttled hover has caught up, then click once
+    the double-click window of any earlier click has passed."""
+    tab.mouse.move(x, y, steps=8)
+    tab.wait_for_timeout(400)
+    tab.mouse.click(x, y)
+
+
+def click_node(tab, index: int) -> None:
+    box = tab.locator(NODES).nth(index).bounding_box()
+    click_at(tab, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def opacities(tab) -> list[float]:
+    return graph_data(tab, "gd.data[2].marker.opacity")
+
+
+def test_every_section_is_there_and_the_graph_draws_every_node(paper_page):
+    for heading in (
+        "Abstract",
+        "Data sources & pipeline",
+        "FAIR checklist",
+        "Calibrated FAIR score",
+        "DataRank breakdown",
+        "Top 5 citers driving the network score",
+        "Why this DataRank?",
+        "Citation graph",
+        "Every citer and what it adds",
+        "Where it sits in the corpus",
+    ):
+        assert paper_page.get_by_role("heading", name=heading).count() == 1, heading
+    # The paper, 30 citers and the self-citation, all as SVG points (no WebGL canvas).
+    assert paper_page.locator(NODES).count() == 32
+    assert paper_page.locator("#citation-graph canvas").count() == 0
+    assert paper_page.locator("#distribution-chart .barlayer .point").count() > 0
+    assert paper_page.console_errors == []
+
+
+def test_clicking_a_node_highlights_exactly_its_neighbours_and_empty_space_clears_it(paper_page):
+    clicked, paper, cited = (node_index(paper_page, key) for key in ("W10000", f"W{PAPER}", "W10001"))
+
+    click_node(paper_page, clicked)
+
+    paper_page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === 'W10000'")
+    lit = {index for index, opacity in enumerate(opacities(paper_page)) if opacity == 1}
+    assert lit == {clicked, paper, cited}
+    assert all(opacity == DIM for index, opacity in enumerate(opacities(paper_page)) if index not in lit)
+
+    box = paper_page.locator("#citation-graph .nsewdrag").bounding_box()
+    click_at(paper_page, box["x"] + 3, box["y"] + 3)
+
+    paper_page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
+    assert set(opacities(paper_page)) == {1}
+    assert paper_page.console_errors == []
+
+
+def test_scrolling_zooms_and_the_reset_button_restores_the_view(paper_page):
+    before = graph_data(paper_page, "gd.layout.xaxis.range.slice()")
+    box = paper_page.locator("#citation-graph .nsewdrag").bounding_box()
+    paper_page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    paper_page.mouse.wheel(0, -400)
+    paper_page.wait_for_timeout(500)
+
+    after = graph_data(paper_page, "gd.layout.xaxis.range.slice()")
+    assert after[1] - after[0] < before[1] - before[0]
+
+    paper_page.get_by_role("button", name="Reset view").click()
+    paper_page.wait_for_timeout(300)
+    assert graph_data(paper_page, "gd.layout.xaxis.range.slice()") == pytest.approx(before)
+    assert paper_page.console_errors == []
+
+
+def test_dragging_pans_the_graph(paper_page):
+    before = graph_data(paper_page, "gd.layout.xaxis.range.slice()")
+    box = paper_page.locator("#citation-graph .nsewdrag").bounding_box()
+    x, y = box["x"] + 20, box["y"] + 20
+
+    paper_page.mouse.move(x, y)
+    paper_page.mouse.down()
+    paper_page.mouse.move(x + 120, y + 40, steps=5)
+    paper_page.mouse.up()
+    paper_page.wait_for_timeout(300)
+
+    after = graph_data(paper_page, "gd.layout.xaxis.range.slice()")
+    assert after[0] < before[0] and after[1] - after[0] == pytest.approx(before[1] - before[0])
+
+
+def test_the_citer_table_pages_in_place_with_htmx(paper_page):
+    paper_page.evaluate("window.stillTheSamePage = true")
+
+    paper_page.locator("#citer-table").get_by_role("link", name="Next →").click()
+
+    paper_page.wait_for_url("**/?page=2")
+    paper_page.wait_for_selector("#citer-table >> text=Page 2 of 2")
+    assert paper_page.evaluate("window.stillTheSamePage") is True
+    paper_page.locator("#citer-table").get_by_role("link", name="Citations").click()
+    paper_page.wait_for_url("**/?sort=citations")
+    first = paper_page.locator("#citer-table tbody tr").first.inner_text()
+    assert "Citer 29" in first
+    assert paper_page.evaluate("window.stillTheSamePage") is True
+    assert paper_page.console_errors == []

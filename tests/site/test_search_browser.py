@@ -1,0 +1,79 @@
+"""Search and the ranking in a real browser (Debian's Chromium driven by Playwright), under the
+site's Content-Security-Policy: results as you type, htmx paging, clean URLs, no console errors."""
+
+import pytest
+
+from tests.papers.test_views import make_run, make_score, make_work
+from tests.site.test_browser import page  # noqa: F401 — the browser page fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def corpus():
+    run = make_run(papers_scored=60)
+    for number in range(1, 61):
+        title = f"Ocean dataset {number:02d}" if number <= 30 else f"Glacier survey {number:02d}"
+        work = make_work(number, title=title, corpus=True, publication_year=2000 + number % 20)
+        make_score(run, work, rank=number, datarank=100.0 - number, tier=1 + (number - 1) // 12)
+
+
+def mark_document(tab) -> None:
+    """A flag on the window that a full page load would wipe out, to tell htmx swaps from loads."""
+    tab.evaluate("window.__noReload = true")
+
+
+def still_same_document(tab) -> bool:
+    return tab.evaluate("window.__noReload === true")
+
+
+def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, page, corpus):  # noqa: F811
+    page.goto(live_server.url + "/search/")
+    mark_document(page)
+
+    page.get_by_label("Words from the title, a DOI or an OpenAlex id").press_sequentially("glac", delay=40)
+
+    page.get_by_role("heading", name="30 papers match “glac”").wait_for()
+    page.wait_for_url("**/search/?q=glac")
+    assert still_same_document(page)
+    assert "Glacier survey 31" in page.inner_text("#search-results")
+    assert page.console_errors == []
+
+
+def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, page, corpus):  # noqa: F811
+    page.goto(live_server.url + "/search/?q=ocean")
+    mark_document(page)
+
+    page.get_by_label("Tier").select_option("2")
+
+    page.get_by_role("heading", name="12 papers match “ocean”").wait_for()
+    page.wait_for_url("**/search/?q=ocean&tier=2")
+    assert still_same_document(page) and "year_from" not in page.url
+    assert page.console_errors == []
+
+
+def test_next_pages_through_the_results_without_reloading(live_server, page, corpus):  # noqa: F811
+    page.goto(live_server.url + "/search/?q=ocean")
+    mark_document(page)
+
+    page.get_by_role("link", name="Next →").click()
+
+    page.get_by_text("Page 2 of 2").wait_for()
+    page.wait_for_url("**/search/?q=ocean&page=2")
+    assert still_same_document(page)
+    assert "Ocean dataset 26" in page.inner_text("#search-results")
+    page.go_back()
+    page.wait_for_url("**/search/?q=ocean")
+    assert page.console_errors == []
+
+
+def test_the_ranking_pages_and_filters_by_tier_in_place(live_server, page, corpus):  # noqa: F811
+    page.goto(live_server.url + "/ranking/")
+    mark_document(page)
+
+    page.get_by_label("Tier").select_option("5")
+    page.wait_for_url("**/ranking/?tier=5")
+    page.get_by_role("link", name="Glacier survey 49").wait_for()
+
+    assert still_same_document(page) and "Ocean dataset 01" not in page.inner_text("#ranking-results")
+    assert page.console_errors == []
