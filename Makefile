@@ -22,6 +22,8 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_sample
 	$(PY) manage.py rescore
+	@# The FAIR evaluation asks DataCite and doi.org: queued for the worker, so the site starts at once.
+	@$(VENV)/bin/celery -A datarank_site call papers.tasks.evaluate_stale_fair_task >/dev/null
 	@echo "Serving http://$(HOST):$(PORT)/ with a Celery worker; Ctrl-C stops both."
 	@$(VENV)/bin/celery -A datarank_site worker -B -Q celery,openalex --loglevel=INFO --pool=threads --concurrency=$(WORKERS) & \
 	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -42,11 +44,13 @@ format: $(VENV)/.dev-installed
 clean:
 	rm -rf var staticfiles
 
-# The rescoring benchmark (bench/README.md) at full size: 100,000 papers x 200 citers from
-# 1,000,000 citing works. It scores in its own database, test_<name>, created and dropped
-# on the PostgreSQL server DATABASE_URL names. Shrink with e.g.
-# BENCH_ARGS="--papers 10000 --pool 100000".
+# The benchmarks (bench/README.md) at full size: rescoring 100,000 papers x 200 citers from
+# 1,000,000 citing works, then the pages under gunicorn (paper page at that size, search at
+# 1,000,000 papers). Each works in its own database, test_<name>, created and dropped on the
+# PostgreSQL server DATABASE_URL names. Shrink with e.g. BENCH_ARGS="--papers 10000 --pool 100000"
+# and PAGES_BENCH_ARGS="--papers 10000 --pool 100000 --search-papers 100000".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datarank_bench
+BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/bench}
 bench: $(VENV)/.dev-installed
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/bench} \
-	$(PY) bench/rescore.py $(BENCH_ARGS)
+	$(BENCH_ENV) $(PY) bench/rescore.py $(BENCH_ARGS)
+	$(BENCH_ENV) $(PY) bench/pages.py $(PAGES_BENCH_ARGS)

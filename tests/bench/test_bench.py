@@ -1,9 +1,11 @@
-"""The rescoring benchmark at a tiny size, so it keeps working between full runs."""
+"""The benchmarks at a tiny size, so they keep working between full runs."""
 
 import pytest
 from django.db import connection
 
+from bench import pages
 from bench.rescore import child_env_for, run_benchmark
+from papers.models import Author, Authorship, Citation, Work
 from scoring.models import ScoringRun
 
 
@@ -23,3 +25,59 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     report = figures.report()
     for label in ("Baseline read:", "Full rescore:", "Ratio:", "Peak RSS:", "Refresh one paper:"):
         assert label in report
+
+
+# transaction=True: the server reads the corpus from its own connections, so it must be committed.
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_page_benchmark_serves_every_request_and_reports_every_figure():
+    figures = pages.run_benchmark(
+        papers=300,
+        citers=10,
+        pool=3000,
+        search_papers=2000,
+        clients=4,
+        requests=24,
+        workers=2,
+        child_env=child_env_for(connection.settings_dict["NAME"]),
+    )
+
+    assert figures.errors == ()
+    assert (figures.links, Work.objects.in_corpus().count()) == (300 * 10, 2000)
+    assert Work.objects.filter(corpus_entry__isnull=True).count() == 3000
+    # Phase A's run scored the papers with citers; phase B's the grown corpus.
+    assert list(ScoringRun.objects.values_list("status", "papers_scored")) == [("succeeded", 300), ("succeeded", 2000)]
+    # Seen by the clients, and by the server (its access log).
+    for latencies in (
+        *(figures.page, figures.page_baseline, figures.search, figures.search_baseline),
+        *(figures.page_server, figures.page_baseline_server, figures.search_server, figures.search_baseline_server),
+    ):
+        assert latencies.count == 24 and 0 < latencies.median <= latencies.p90
+    assert figures.page_ratio > 0 and figures.search_ratio > 0
+    assert [query for query, _ in figures.search_by_query] == list(pages.SEARCH_QUERIES)
+    assert sum(latencies.count for _, latencies in figures.search_by_query) == 24
+    report = figures.report()
+    for label in ("Paper page:", "Minimal view (A):", "Page ratio:", "Search:", "Minimal view (B):", "Search ratio:"):
+        assert label in report
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_page_benchmark_corpus_is_the_same_at_every_run():
+    def snapshot():
+        papers = Work.objects.in_corpus().order_by("id").values_list("id", "title", "publication_year", "venue")
+        links = Citation.objects.order_by("cited_id", "citing_id").values_list("cited_id", "citing_id")
+        return list(papers), list(links), Authorship.objects.count()
+
+    pages.generate(papers=50, citers=5, pool=200)
+    first = snapshot()
+    Work.objects.all().delete()
+    Author.objects.all().delete()
+    pages.generate(papers=50, citers=5, pool=200)
+
+    assert snapshot() == first
+    papers, links, _ = first
+    # Each paper has exactly its five distinct citers, none of them a corpus paper.
+    assert len(set(links)) == len(links) == 50 * 5
+    assert {cited for cited, _ in links} == {paper[0] for paper in papers}
+    assert all(citing >= pages.CITER_BASE for _, citing in links)
