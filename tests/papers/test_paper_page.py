@@ -379,6 +379,8 @@ def test_a_paper_cited_only_by_its_own_authors_says_so(client):
 
     assert "We hold no works citing this paper apart from 1 self-citation" in page
     assert "the only citers we hold are self-citations" in page
+    # Its one citer is well cited, so "Why" must not blame uncited citers.
+    assert "its citers add nothing, as no citer counts toward it once self-citations are left out" in page
 
 
 def test_a_paper_without_an_abstract_says_why(client, scored):
