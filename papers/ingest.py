@@ -102,7 +102,9 @@ def _load_batch(
         update_conflicts=True, unique_fields=["id"], update_fields=WORK_FIELDS,
     )  # fmt: skip
     authors = _save_authors(fresh)
-    links_added = _insert_links([(record.id, cited) for record in by_id.values() for cited in record.referenced_ids])
+    links_added = _insert_links(
+        [(record.id, cited) for record in by_id.values() for cited in record.referenced_ids], seen_at=fetched_at
+    )
     corpus_added = _save_corpus_entries(fresh, corpus=corpus, checked_at=fetched_at) if corpus != "none" else 0
     if sample_statistics:
         _sample_statistics()
@@ -183,14 +185,16 @@ def _save_authors(records: list[WorkRecord]) -> int:
     return len(authors)
 
 
-def _insert_links(pairs: list[tuple[int, int]]) -> int:
-    """Insert (citing, cited) links that are not there yet; returns how many were new.
-    The cited work need not be held: the link completes when it arrives."""
+def _insert_links(pairs: list[tuple[int, int]], *, seen_at: datetime) -> int:
+    """Insert (citing, cited) links that are not there yet, first seen at `seen_at`; returns how
+    many were new. The cited work need not be held: the link completes when it arrives."""
     if not pairs:
         return 0
     quote = connection.ops.quote_name
     meta = Citation._meta
-    citing, cited, flag = (quote(meta.get_field(name).column) for name in ("citing", "cited", "is_self_citation"))
+    citing, cited, flag, seen = (
+        quote(meta.get_field(name).column) for name in ("citing", "cited", "is_self_citation", "first_seen_at")
+    )
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -205,9 +209,10 @@ def _insert_links(pairs: list[tuple[int, int]]) -> int:
                 for pair in pairs:
                     copy.write_row(pair)
             cursor.execute(
-                f"INSERT INTO {table} ({citing}, {cited}, {flag}) "
-                "SELECT citing_id, cited_id, false FROM datarank_incoming_links "
-                f"ON CONFLICT ({cited}, {citing}) DO NOTHING"
+                f"INSERT INTO {table} ({citing}, {cited}, {flag}, {seen}) "
+                "SELECT citing_id, cited_id, false, %s FROM datarank_incoming_links "
+                f"ON CONFLICT ({cited}, {citing}) DO NOTHING",
+                [seen_at],
             )
             added = cursor.rowcount
             cursor.execute("TRUNCATE datarank_incoming_links")
@@ -215,9 +220,9 @@ def _insert_links(pairs: list[tuple[int, int]]) -> int:
         # One prepared statement run over every pair: the ORM's bulk_create spends most of its
         # time building model instances and SQL text we do not need here.
         cursor.executemany(
-            f"INSERT INTO {table} ({citing}, {cited}, {flag}) VALUES (%s, %s, %s) "
+            f"INSERT INTO {table} ({citing}, {cited}, {flag}, {seen}) VALUES (%s, %s, %s, %s) "
             f"ON CONFLICT ({cited}, {citing}) DO NOTHING",
-            [(citing_id, cited_id, False) for citing_id, cited_id in pairs],
+            [(citing_id, cited_id, False, seen_at) for citing_id, cited_id in pairs],
         )
         return cursor.rowcount
 

@@ -7,6 +7,7 @@ from django.db import connections, models
 from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Subquery, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from scoring.fair import METHOD_VERSION
 
@@ -207,6 +208,12 @@ class Citation(models.Model):
         help_text="Position of the citer in the cited paper's OpenAlex pull, if it came from one.",
     )
     is_self_citation = models.BooleanField(default=False, help_text="Citer and cited share an OpenAlex author id.")
+    first_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="When we first held this link (empty: before we kept it).",
+    )
 
     class Meta:
         constraints = [
@@ -216,6 +223,18 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.citing_id} → W{self.cited_id}"
+
+
+class CitationRemoval(models.Model):
+    """A link a citer pull dropped because the paper's newest pull no longer lists the citer;
+    kept so that a scoring run's diff can name the citers a paper lost."""
+
+    cited_id = models.BigIntegerField()
+    citing_id = models.BigIntegerField()
+    removed_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"W{self.citing_id} → W{self.cited_id} removed {self.removed_at:%Y-%m-%d}"
 
 
 class CorpusEntry(models.Model):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from papers.ingest import load_records
-from papers.models import Authorship, Citation, CorpusEntry
+from papers.models import Authorship, Citation, CitationRemoval, CorpusEntry
 from papers.openalex import OpenAlexClient
 from papers.records import WorkRecord, normalize_doi
 
@@ -194,6 +194,9 @@ def pull_citers(*, work_id: int, client: OpenAlexClient | None = None, cap: int 
         previous = set(pulled_before.values_list("citing_id", flat=True))
         gone = previous - positions.keys()
         pulled_before.filter(citing_id__in=gone).delete()
+        CitationRemoval.objects.bulk_create(
+            CitationRemoval(cited_id=work_id, citing_id=citing_id, removed_at=now) for citing_id in sorted(gone)
+        )
         own_authors = Authorship.objects.filter(work_id=work_id).values("author_id")
         self_citing = set(
             Authorship.objects.filter(work_id__in=list(positions), author_id__in=own_authors).values_list(
@@ -203,7 +206,11 @@ def pull_citers(*, work_id: int, client: OpenAlexClient | None = None, cap: int 
         Citation.objects.bulk_create(
             [
                 Citation(
-                    citing_id=citer, cited_id=work_id, pull_position=position, is_self_citation=citer in self_citing
+                    citing_id=citer,
+                    cited_id=work_id,
+                    pull_position=position,
+                    is_self_citation=citer in self_citing,
+                    first_seen_at=now,
                 )
                 for citer, position in positions.items()
             ],

@@ -7,10 +7,10 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, QuerySet
 from django.utils import timezone
 
-from papers.models import SCORE_FIELDS, Work
+from papers.models import SCORE_FIELDS, Citation, CitationRemoval, Work
 from scoring.engine import load_corpus, score_corpus
 from scoring.models import PaperScore, ScoringRun
 
@@ -105,6 +105,19 @@ def rescore_corpus(
 DIFF_ROWS = 10
 
 
+# How many citers each paper of a diff's citer changes names.
+DIFF_CITERS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class CitationChanges:
+    """Citation links that arrived at, or left, the run's papers between two runs: how many,
+    and the papers with the most, each as (OpenAlex id, how many, the first few citers' ids)."""
+
+    total: int
+    papers: list[tuple[str, int, list[str]]]
+
+
 @dataclass(frozen=True)
 class RunDiff:
     """What changed between a run and the succeeded run before it, for admins."""
@@ -118,6 +131,8 @@ class RunDiff:
     citer_gains: list[PaperScore]
     citer_losses: list[PaperScore]
     tier_moves: list[PaperScore]
+    new_citers: CitationChanges
+    lost_citers: CitationChanges
 
 
 def diff_run(*, run: ScoringRun) -> RunDiff | None:
@@ -142,4 +157,27 @@ def diff_run(*, run: ScoringRun) -> RunDiff | None:
         citer_gains=list(citers.filter(citer_change__gt=0).order_by("-citer_change", "rank")[:DIFF_ROWS]),
         citer_losses=list(citers.filter(citer_change__lt=0).order_by("citer_change", "rank")[:DIFF_ROWS]),
         tier_moves=list(tier_moves.order_by("rank")[:DIFF_ROWS]),
+        new_citers=_citation_changes(
+            Citation.objects.filter(first_seen_at__gt=previous.started_at, first_seen_at__lte=run.started_at), run=run
+        ),
+        lost_citers=_citation_changes(
+            CitationRemoval.objects.filter(removed_at__gt=previous.started_at, removed_at__lte=run.started_at), run=run
+        ),
+    )
+
+
+def _citation_changes(links: QuerySet, *, run: ScoringRun) -> CitationChanges:
+    """Links dated between the previous run's start and this one's are the ones this run was
+    the first to see (or the first to miss); only links to the papers it scored count."""
+    links = links.filter(cited_id__in=run.scores.values("work_id"))
+    per_paper = links.values("cited_id").annotate(count=Count("*")).order_by("-count", "cited_id")
+    top = {row["cited_id"]: row["count"] for row in per_paper[:DIFF_ROWS]}
+    citers: dict[int, list[int]] = {work_id: [] for work_id in top}
+    for cited_id, citing_id in (
+        links.filter(cited_id__in=top).order_by("cited_id", "citing_id").values_list("cited_id", "citing_id")
+    ):
+        if len(citers[cited_id]) < DIFF_CITERS_SHOWN:
+            citers[cited_id].append(f"W{citing_id}")
+    return CitationChanges(
+        total=links.count(), papers=[(f"W{work_id}", count, citers[work_id]) for work_id, count in top.items()]
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from datarank_site.celery import app as celery_app
 from papers.ingest import load_records
-from papers.models import Author, Citation, CorpusEntry, Work
+from papers.models import Author, Citation, CitationRemoval, CorpusEntry, Work
 from papers.openalex import BudgetExhausted, OpenAlexClient, TransientError
 from papers.records import parse_work
 from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
@@ -203,10 +203,18 @@ def test_a_new_pull_replaces_the_citer_set_and_keeps_links_from_referenced_works
     fake_openalex.add_works(synthetic_work(1000 + n) for n in range(3))
     fake_openalex.add_works(synthetic_work(2000 + n, cited_by_count=10 - n, cites=[PAPER]) for n in range(2))
 
+    first_seen = dict(Citation.objects.filter(cited_id=PAPER).values_list("citing_id", "first_seen_at"))
+
     result = pull_citers(work_id=PAPER, client=client)
 
     assert (result.added, result.removed) == (2, 3)
     assert pulled_citers() == [2000, 2001]
+    # What the run diffs read: when each link arrived, and which links the pull dropped.
+    removals = CitationRemoval.objects.order_by("citing_id")
+    assert [(r.cited_id, r.citing_id) for r in removals] == [(PAPER, 1000), (PAPER, 1001), (PAPER, 1002)]
+    new_links = Citation.objects.filter(cited_id=PAPER, citing_id__in=[2000, 2001])
+    assert all(link.first_seen_at > max(first_seen.values()) for link in new_links)
+    assert Citation.objects.get(citing_id=7777).first_seen_at == first_seen[7777]
     assert Citation.objects.get(citing_id=7777, cited_id=PAPER).pull_position is None
     assert Work.objects.filter(id__in=[1000, 1001, 1002]).count() == 3  # the works stay
 

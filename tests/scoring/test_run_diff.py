@@ -2,8 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from papers.models import Citation
+from papers.models import Citation, CitationRemoval
 from scoring.models import PaperScore, ScoringRun
 from scoring.services import diff_run, rescore_corpus
 from tests.scoring.test_rescore import cites, work
@@ -57,6 +58,23 @@ def test_the_diff_lists_movers_citer_changes_tier_changes_and_new_papers(corpus)
     moved = {s.work_id: (s.previous_tier, s.tier) for s in diff.tier_moves}
     assert moved == {30: (5, 2), 20: (4, 3), 10: (2, 4)}
     assert diff.tier_changes == 3
+    # Links are dated when they arrive; the deleted link was not dropped by a pull, so no loss.
+    assert (diff.new_citers.total, diff.new_citers.papers) == (3, [("W30", 3, ["W300", "W301", "W302"])])
+    assert (diff.lost_citers.total, diff.lost_citers.papers) == (0, [])
+
+
+def test_the_diff_names_the_citers_a_pull_dropped_between_the_runs(corpus):
+    rescore_corpus()
+    CitationRemoval.objects.create(cited_id=10, citing_id=100, removed_at=timezone.now())
+    CitationRemoval.objects.create(cited_id=99, citing_id=100, removed_at=timezone.now())  # not a scored paper
+    second = rescore_corpus()
+    # After the second run started: the third run's business.
+    CitationRemoval.objects.create(cited_id=20, citing_id=200, removed_at=timezone.now())
+
+    diff = diff_run(run=second)
+
+    assert (diff.lost_citers.total, diff.lost_citers.papers) == (1, [("W10", 1, ["W100"])])
+    assert diff.new_citers.total == 0
 
 
 def test_the_diff_skips_failed_runs_between(corpus):
@@ -77,6 +95,7 @@ def test_the_run_page_shows_its_diff(corpus, admin_client):
     assert "Changes since" in content
     assert "Moved up most" in content and "W30" in content
     assert "Read 3 citation links from 3 citing works" in content
+    assert "New citers: 1 link" in content and "W300" in content
 
 
 def test_a_papers_history_lists_its_succeeded_runs_oldest_first(corpus):
