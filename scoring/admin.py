@@ -20,6 +20,10 @@ class WrittenByScoring(OpenAlexIdSearch):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    # Old runs are the score history and the basis of each run's diff.
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
 
 @admin.register(ScoringRun)
 class ScoringRunAdmin(WrittenByScoring):

@@ -95,6 +95,7 @@ def test_the_run_page_shows_its_diff(corpus, admin_client):
     assert "Changes since" in content
     assert "Moved up most" in content and "W30" in content
     assert "Read 3 citation links from 3 citing works" in content
+    assert "Changes since run 1" in content
     assert "New citers: 1 link" in content and "W300" in content
 
 
@@ -107,3 +108,14 @@ def test_a_papers_history_lists_its_succeeded_runs_oldest_first(corpus):
 
     assert [score.run for score in history] == [first, second]
     assert history[0].datarank != history[1].datarank
+
+
+def test_admins_cannot_delete_a_run_or_its_scores(corpus, admin_client):
+    run = rescore_corpus()
+    score = run.scores.first()
+
+    run_delete = admin_client.post(reverse("admin:scoring_scoringrun_delete", args=[run.pk]), {"post": "yes"})
+    score_delete = admin_client.post(reverse("admin:scoring_paperscore_delete", args=[score.pk]), {"post": "yes"})
+
+    assert (run_delete.status_code, score_delete.status_code) == (403, 403)
+    assert ScoringRun.objects.current() == run and run.scores.count() == 3
