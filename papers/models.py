@@ -4,7 +4,7 @@ which works form the data-sharing corpus, and the FAIR signals gathered about th
 import re
 
 from django.db import connections, models
-from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Subquery, When
+from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -57,7 +57,8 @@ class WorkQuerySet(models.QuerySet):
         # stripped rather than escaped, and the words travel as a parameter, never as SQL.
         words = SEARCH_WORD.findall(query.lower())
         if not words:
-            return self.none()
+            # Still annotated, so that ordering by relevance reads the same on an empty result.
+            return self.annotate(relevance=Value(0.0, output_field=models.FloatField())).none()
         tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
         full_text = self.filter(RawSQL("title_search @@ to_tsquery('english', %s)", [tsquery], models.BooleanField()))
         if full_text.exists():

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
@@ -245,17 +244,6 @@ def test_hostile_queries_are_harmless(client, query):
     # Wildcards are matched literally, not as LIKE patterns.
     assert "Harmless dataset" not in html
     assert Work.objects.filter(id=1).exists()
-
-
-def test_search_takes_a_fixed_number_of_queries_for_a_page_of_results(client, django_assert_num_queries):
-    run = make_run(papers_scored=30)
-    for number in range(1, 31):
-        make_score(run, make_work(number, title=f"Dataset {number}", corpus=True), rank=number, datarank=1.0)
-
-    # The run, the count and the page; PostgreSQL first asks whether full-text finds anything,
-    # to know whether to fall back to trigrams.
-    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
-        assert client.get("/search/", {"q": "dataset"}).status_code == 200
 
 
 # The paper page
