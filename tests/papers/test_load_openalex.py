@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from papers.files import BadRecord, WorkFile
@@ -417,3 +418,18 @@ def test_load_sample_loads_the_bundled_files_once(capsys):
 def test_the_sample_says_where_it_comes_from():
     readme = (SAMPLE_DIR / "README.md").read_text()
     assert "CC0" in readme and "72a26c4" in readme and "cpgone/idb" in readme
+
+
+@pytest.mark.postgres
+def test_a_big_load_leaves_postgresql_with_statistics_of_the_loaded_tables():
+    """The pages' queries are planned from these figures: sampled only at the first batch,
+    they would describe a table a fraction of its final size."""
+    records = [parse_work(raw) for raw in results(API_DIR / "works_by_doi_chunk_1.json")]
+
+    load_records(records, corpus="all", fetched_at=timezone.now(), batch_size=10)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'papers_work'")
+        (estimated,) = cursor.fetchone()
+    assert len(records) > 20
+    assert estimated == Work.objects.count()
