@@ -61,14 +61,15 @@ def load_records(
     summary = LoadSummary()
     number = 0
     for number, batch in enumerate(_batches(records, batch_size), start=1):
-        # The first batch of a big load samples the tables before its self-citation UPDATE.
-        sample = number == 1 and len(batch) == batch_size
+        # A big load samples the tables before the self-citation UPDATE of batches 1, 2, 4, 8…:
+        # each time they have doubled, so the plans follow their growth for a handful of samples.
+        sample = len(batch) == batch_size and number & (number - 1) == 0
         with transaction.atomic():
             summary += _load_batch(batch, corpus=corpus, fetched_at=fetched_at, sample_statistics=sample)
     if number > 1:
-        # The tables have grown far past that first sample. Planned from it, a paper page's
-        # citer query walked every work in citation order (90 ms instead of 8 at a million
-        # links) until autovacuum came round, so sample again now the load is in.
+        # Planned from a sample taken when the tables were half their final size or less, a
+        # paper page's citer query walked every work in citation order (90 ms instead of 8 at a
+        # million links) until autovacuum came round, so sample again now the load is in.
         _sample_statistics()
     return summary
 

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from papers import ingest
 from papers.files import BadRecord, WorkFile
 from papers.ingest import load_records
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
@@ -433,3 +434,14 @@ def test_a_big_load_leaves_postgresql_with_statistics_of_the_loaded_tables():
         (estimated,) = cursor.fetchone()
     assert len(records) > 20
     assert estimated == Work.objects.count()
+
+
+def test_a_big_load_samples_statistics_each_time_the_tables_have_doubled_and_at_the_end(monkeypatch):
+    works_at_each_sample = []
+    monkeypatch.setattr(ingest, "_sample_statistics", lambda: works_at_each_sample.append(Work.objects.count()))
+    records = [parse_work(raw) for raw in results(API_DIR / "works_by_doi_chunk_1.json")]
+
+    load_records(records, corpus="all", fetched_at=timezone.now(), batch_size=5)
+
+    # Before the self-citation UPDATE of batches 1, 2, 4 and 8 (their works are in by then), then at the end.
+    assert works_at_each_sample == [5, 10, 20, 40, 50]
