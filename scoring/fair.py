@@ -293,7 +293,8 @@ class Check:
             "title": self.title,
             "passed": self.passed,
             "evidence": [item.as_dict() for item in self.evidence],
-            "fix": "" if self.passed else self.fix,
+            # A check that passed, or that does not apply to this paper, has nothing to fix.
+            "fix": self.fix if self.passed is False else "",
         }
 
 

@@ -55,6 +55,8 @@ def test_a_failing_check_shows_its_exact_fix(client, fake_datacite, bare_paper):
     assert "Failed · Has a persistent identifier (DOI)" in page
     assert "Fix: register a DOI for the paper" in page
     assert "Not applicable · File formats are given" in page
+    # Without a DataCite record there are no formats to list: no fix is offered.
+    assert "Fix: list the file formats" not in page
 
 
 def test_the_fair_page_of_a_paper_never_evaluated_says_so(client, bare_paper, django_assert_num_queries):
