@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from tests.fault_queue import FaultQueue
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "datacite"
 NOT_FOUND = {"errors": [{"status": "404", "title": "The resource you are looking for doesn't exist."}]}
 _QUERY = re.compile(r'^relatedIdentifiers\.relatedIdentifier:"(?P<doi>[^"]+)"$')
@@ -42,13 +44,6 @@ class Fault:
         return cls("slow", seconds=seconds)
 
 
-@dataclass
-class _Queued:
-    fault: Fault
-    pattern: re.Pattern[str] | None
-    times: int
-
-
 @dataclass(frozen=True)
 class LoggedRequest:
     path: str
@@ -63,7 +58,7 @@ class FakeDataCiteApp:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     agencies: dict[str, str] = field(default_factory=dict)
     log: list[LoggedRequest] = field(default_factory=list)
-    _faults: list[_Queued] = field(default_factory=list)
+    _faults: FaultQueue[Fault] = field(default_factory=FaultQueue)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     sleep: Callable[[float], None] = time.sleep
 
@@ -74,8 +69,7 @@ class FakeDataCiteApp:
                 self.records[resource["attributes"]["doi"].lower()] = resource
 
     def inject(self, fault: Fault, *, path: str | None = None, times: int = 1) -> None:
-        with self._lock:
-            self._faults.append(_Queued(fault, re.compile(path) if path else None, times))
+        self._faults.add(fault, pattern=path, times=times)
 
     def requests_to(self, prefix: str) -> list[LoggedRequest]:
         return [request for request in self.log if request.path.startswith(prefix)]
@@ -101,14 +95,7 @@ class FakeDataCiteApp:
         return [payload]
 
     def _take_fault(self, path: str) -> Fault | None:
-        with self._lock:
-            for queued in self._faults:
-                if queued.pattern is None or queued.pattern.search(path):
-                    queued.times -= 1
-                    if queued.times <= 0:
-                        self._faults.remove(queued)
-                    return queued.fault
-        return None
+        return self._faults.take(path)
 
     def _answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
         if path.startswith("/ra/"):

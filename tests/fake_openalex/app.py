@@ -16,7 +16,6 @@ matching requests; `log` holds every request seen.
 import base64
 import binascii
 import json
-import re
 import socket
 import struct
 import threading
@@ -29,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from papers.records import normalize_doi, openalex_number
+from tests.fault_queue import FaultQueue
 
 CASSETTES = Path(__file__).resolve().parent.parent / "fixtures" / "openalex"
 MAX_PER_PAGE = 200
@@ -169,13 +169,6 @@ class Fault:
         return cls("html", status=status)
 
 
-@dataclass
-class _Queued:
-    fault: Fault
-    pattern: re.Pattern[str] | None
-    times: int
-
-
 @dataclass(frozen=True)
 class LoggedRequest:
     path: str
@@ -230,7 +223,7 @@ class FakeOpenAlexApp:
     merged: dict[int, int] = field(default_factory=dict)
     _citers: dict[int, set[int]] = field(default_factory=dict)
     _by_doi: dict[str, int] = field(default_factory=dict)
-    _faults: list[_Queued] = field(default_factory=list)
+    _faults: FaultQueue[Fault] = field(default_factory=FaultQueue)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     sleep: Callable[[float], None] = time.sleep
 
@@ -260,8 +253,7 @@ class FakeOpenAlexApp:
     def inject(self, fault: Fault, *, path: str | None = None, times: int = 1) -> None:
         """Serve `fault` to the next `times` requests whose `path?query` (decoded) matches the
         regex `path` (any request when None). Faults are served in the order queued."""
-        with self._lock:
-            self._faults.append(_Queued(fault, re.compile(path) if path else None, times))
+        self._faults.add(fault, pattern=path, times=times)
 
     def list_calls(self) -> list[LoggedRequest]:
         return [entry for entry in self.log if entry.is_list_call]
@@ -283,15 +275,7 @@ class FakeOpenAlexApp:
         return [body]
 
     def _take_fault(self, path: str, query: str) -> Fault | None:
-        target = f"{path}?{_unquote(query)}"
-        with self._lock:
-            for queued in self._faults:
-                if queued.pattern is None or queued.pattern.search(target):
-                    queued.times -= 1
-                    if queued.times <= 0:
-                        self._faults.remove(queued)
-                    return queued.fault
-        return None
+        return self._faults.take(f"{path}?{_unquote(query)}")
 
     def _serve_fault(
         self, fault: Fault, environ: dict[str, Any], start_response: Callable, path: str, params: dict[str, str]
