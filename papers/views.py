@@ -18,6 +18,7 @@ from papers.forms import RankingForm, SearchForm, Sort
 from papers.models import SCORE_FIELDS, CorpusEntry, RefreshRun, Work, WorkQuerySet
 from papers.pagination import CappedPaginator, UncountedPage
 from papers.paper_page import (
+    CiterRow,
     Citers,
     as_data,
     citer_table,
@@ -256,7 +257,9 @@ def paper(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "paper.html", context)
 
 
-CSV_COLUMNS = (
+# The columns of the citer CSV; DictWriter refuses a row with any other key, so they and
+# citer_data stay in step.
+CITER_COLUMNS = (
     "position",
     "openalex_id",
     "doi",
@@ -273,35 +276,38 @@ CSV_COLUMNS = (
 )
 
 
+def citer_data(row: CiterRow) -> dict:
+    """One counted citer as the CSV and the JSON downloads give it, figures at full precision."""
+    return {
+        "position": row.position,
+        "openalex_id": row.work.openalex_id,
+        "doi": row.work.doi or None,
+        "title": title_text(row.work.title),
+        "publication_year": row.work.publication_year,
+        "venue": row.work.venue or None,
+        "cited_by_count": row.work.cited_by_count,
+        "referenced_works_count": row.work.referenced_works_count,
+        "term": row.term,
+        "contribution": row.contribution,
+        "datarank": row.datarank,
+        "datarank_is_base_only": row.base_only,
+        "in_corpus": _in_corpus(row.work),
+    }
+
+
 def paper_citers_csv(request: HttpRequest, key: str) -> HttpResponse:
-    """The kept citers in cap order, with full-precision figures: `contribution` adds up to the
-    network contribution."""
+    """The kept citers in cap order: `contribution` adds up to the network contribution."""
     found = find_paper(request, key, view="paper_citers_csv")
     if isinstance(found, HttpResponse):
         return found
     work, run = found
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{work.openalex_id}-citers.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for row in citers_of(work, run).kept:
-        writer.writerow(
-            (
-                row.position,
-                row.work.openalex_id,
-                row.work.doi,
-                title_text(row.work.title),
-                row.work.publication_year or "",
-                row.work.venue,
-                row.work.cited_by_count,
-                row.work.referenced_works_count,
-                repr(row.term),
-                repr(row.contribution),
-                repr(row.datarank),
-                row.base_only,
-                _in_corpus(row.work),
-            )
-        )
+    rows = [citer_data(row) for row in citers_of(work, run).kept]
+    # A float's str() is its shortest exact form, so the CSV keeps full precision.
+    writer = csv.DictWriter(response, fieldnames=CITER_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
     return response
 
 
@@ -350,23 +356,7 @@ def paper_data(request: HttpRequest, key: str) -> HttpResponse:
             "papers_scored": run.papers_scored,
         },
         "score": None if work.datarank is None else {name: getattr(work, name) for name in SCORE_FIELDS},
-        "citers": [
-            {
-                "position": row.position,
-                "openalex_id": row.work.openalex_id,
-                "title": title_text(row.work.title),
-                "publication_year": row.work.publication_year,
-                "venue": row.work.venue or None,
-                "cited_by_count": row.work.cited_by_count,
-                "referenced_works_count": row.work.referenced_works_count,
-                "term": row.term,
-                "contribution": row.contribution,
-                "datarank": row.datarank,
-                "datarank_is_base_only": row.base_only,
-                "in_corpus": _in_corpus(row.work),
-            }
-            for row in citers.kept
-        ],
+        "citers": [citer_data(row) for row in citers.kept],
         "self_citations_excluded": [
             {"openalex_id": citer.openalex_id, "title": title_text(citer.title), "cited_by_count": citer.cited_by_count}
             for citer in citers.excluded

@@ -339,6 +339,10 @@ def test_the_json_holds_the_paper_its_score_run_citers_and_fair_context(client, 
         {"openalex_id": "W10030", "title": "Our own follow-up", "cited_by_count": 500}
     ]
     assert "fair" in data and data["data_paper_check"]["passed"] is True
+    # The same citers, the same columns and the same figures as the CSV.
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/papers/W{PAPER}/citers.csv").content.decode())))
+    assert list(data["citers"][1]) == list(rows[1])
+    assert data["citers"][1]["contribution"] == float(rows[1]["contribution"])
 
 
 def test_the_downloads_of_a_non_corpus_work_are_404s(client):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import SCORE_FIELDS, Author, Authorship, Citation, CorpusEntry, Work
 from scoring.datarank import Citer, rank_scores, score_paper
 from scoring.engine import CorpusInputs, score_corpus
 from scoring.models import ScoringRun
@@ -128,22 +128,7 @@ def test_rescore_corpus_through_the_database_agrees_with_the_reference(corpus):
     with transaction.atomic():
         store(works, papers, links)
         run = rescore_corpus(damping=damping, cap=cap)
-        got = {
-            s["work_id"]: s
-            for s in run.scores.values(
-                "work_id",
-                "base_contribution",
-                "network_contribution",
-                "datarank",
-                "citing_works",
-                "citers_with_signal",
-                "self_citations_excluded",
-                "cap_bound",
-                "rank",
-                "top_percent",
-                "tier",
-            )
-        }
+        got = {s["work_id"]: s for s in run.scores.values("work_id", *SCORE_FIELDS)}
         transaction.set_rollback(True)
     assert_matches(got, reference(works, papers, links, damping=damping, cap=cap))
 
