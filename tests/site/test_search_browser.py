@@ -40,6 +40,18 @@ def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, pag
     assert page.console_errors == []
 
 
+def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page, corpus):  # noqa: F811
+    page.goto(live_server.url + "/")
+    mark_document(page)
+
+    page.get_by_label("Search paper titles").press_sequentially("ocean", delay=40)
+
+    page.get_by_role("heading", name="30 papers match “ocean”").wait_for()
+    page.wait_for_url("**/search/?q=ocean")
+    assert still_same_document(page)
+    assert page.console_errors == []
+
+
 def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, page, corpus):  # noqa: F811
     page.goto(live_server.url + "/search/?q=ocean")
     mark_document(page)
