@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "papers",
     "scoring",
+    "datarank_site.pages",
 ]
 
 MIDDLEWARE = [

@@ -6,5 +6,5 @@ admin.site.site_title = "DataRank admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("papers.urls")),
+    path("", include("datarank_site.pages.urls")),
 ]

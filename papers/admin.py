@@ -17,9 +17,9 @@ from django.utils.html import format_html
 
 from papers.admin_views import track_papers_view
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
-from papers.refresh import going_refresh
+from papers.openalex.refresh import going_refresh
 from papers.tasks import FAIR_TASK_BATCH, evaluate_fair_task, refresh_papers_task
-from papers.tracking import untrack_paper
+from papers.openalex.tracking import untrack_paper
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 
 OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)

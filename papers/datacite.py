@@ -23,8 +23,8 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from papers.records import normalize_doi
-from scoring.fair import Creator, DataCiteFacts, PointingRecord, RelatedIdentifier, Rights
+from papers.openalex.records import normalize_doi
+from scoring.fair.metrics import Creator, DataCiteFacts, PointingRecord, RelatedIdentifier, Rights
 
 USER_AGENT = "DataRank/1.0"
 # The reverse query's page: enough to show and to find datasets; the total comes from meta.

@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from scoring.fair import METHOD_VERSION
+from scoring.fair.metrics import METHOD_VERSION
 
 # The PaperScore figures WorkQuerySet.with_score() puts on each work.
 SCORE_FIELDS = (

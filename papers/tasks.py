@@ -14,11 +14,11 @@ from celery.exceptions import Ignore
 from django.conf import settings
 from django.db import transaction
 
-from papers.fair import evaluate_fair, stale_work_ids
+from papers.facts import evaluate_fair, stale_work_ids
 from papers.models import RefreshRun
-from papers.openalex import BudgetExhausted, TransientError
-from papers.refresh import fail_run, refresh_papers, start_stale_refresh
-from papers.tracking import pull_citers, track_papers
+from papers.openalex.client import BudgetExhausted, TransientError
+from papers.openalex.refresh import fail_run, refresh_papers, start_stale_refresh
+from papers.openalex.tracking import pull_citers, track_papers
 from scoring.tasks import rescore_corpus_task
 
 # The client already retried each call a few times; these are the slower retries on top.

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from papers.ingest import load_records
+from papers.openalex.ingest import load_records
 from papers.models import CorpusEntry, Work
-from papers.records import parse_work
+from papers.openalex.records import parse_work
 from tests.fake_datacite.fixtures import fake_datacite  # noqa: F401
 from tests.fake_openalex.fixtures import recorded_works
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from papers.datacite import DataCiteClient
-from papers.fair import evaluate_fair
+from papers.facts import evaluate_fair
 from tests.conftest import CHROMIUM
 from tests.fair.conftest import BARE_PAPER, ZENODO_DATASET, make_work
 

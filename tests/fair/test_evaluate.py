@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from papers.datacite import DataCiteClient
-from papers.fair import calibrated, evaluate_fair, fair_for_page, stale_work_ids
+from papers.facts import calibrated, evaluate_fair, fair_for_page, stale_work_ids
 from papers.models import DoiPrefixAgency, FairEvaluation, FairSignal, Work
 from papers.tasks import evaluate_fair_task, evaluate_stale_fair_task
 from tests.fair.conftest import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, NOW, ZENODO_DATASET, make_work

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from papers.datacite import parse_record
-from scoring import fair
+from scoring.fair import metrics as fair
 from tests.fake_datacite.app import FIXTURES
 
 ZENODO = parse_record(json.loads((FIXTURES / "zenodo-dataset.json").read_text())["data"], doi="")

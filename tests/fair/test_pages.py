@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from papers.datacite import DataCiteClient
-from papers.fair import evaluate_fair, fair_for_page
+from papers.facts import evaluate_fair, fair_for_page
 from papers.models import FairSignal
 from scoring.models import PaperScore, ScoringRun
 from tests.fair.conftest import BARE_PAPER, NOW, ZENODO_DATASET
@@ -93,8 +93,8 @@ def test_the_paper_page_sections_show_the_checklist_and_the_calibrated_score(fak
     context = {"work": zenodo_dataset, **fair_for_page(zenodo_dataset)}
     request = RequestFactory().get("/")
 
-    checklist = text(render_to_string("includes/fair_checklist.html", context, request=request))
-    score = text(render_to_string("includes/fair_score.html", context, request=request))
+    checklist = text(render_to_string("_fair_checklist.html", context, request=request))
+    score = text(render_to_string("_fair_score.html", context, request=request))
 
     assert "FAIR checklist Context only (not used in score)" in checklist
     assert "Findable (2/2)" in checklist and "Reusable (1/1)" in checklist
@@ -102,7 +102,7 @@ def test_the_paper_page_sections_show_the_checklist_and_the_calibrated_score(fak
     assert "OpenAlex · doi ·" in checklist
     assert "100/100 calibrated" in score
     assert "See the full evaluation →" in score
-    assert f'href="/papers/W{ZENODO_DATASET}/fair/"' in render_to_string("includes/fair_score.html", context)
+    assert f'href="/papers/W{ZENODO_DATASET}/fair/"' in render_to_string("_fair_score.html", context)
 
 
 def test_the_paper_page_sections_keep_the_last_known_value_when_datacite_is_down(fake_datacite, zenodo_dataset):
@@ -110,7 +110,7 @@ def test_the_paper_page_sections_keep_the_last_known_value_when_datacite_is_down
     fake_datacite.inject(Fault.server_error(503), path="^/dois", times=100)
     evaluate(ZENODO_DATASET)
 
-    checklist = text(render_to_string("includes/fair_checklist.html", fair_for_page(zenodo_dataset)))
+    checklist = text(render_to_string("_fair_checklist.html", fair_for_page(zenodo_dataset)))
 
     assert "DataCite relations: could not check" in checklist
     assert "Last known: Yes (3 related identifier(s)" in checklist

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from papers.records import normalize_doi, openalex_number
+from papers.openalex.records import normalize_doi, openalex_number
 from tests.fault_queue import FaultQueue
 
 CASSETTES = Path(__file__).resolve().parent.parent / "fixtures" / "openalex"

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from papers.models import Citation, Work
-from papers.records import openalex_number, parse_work
+from papers.openalex.records import openalex_number, parse_work
 
 PAPERS, CITERS, POOL = 20, 6, 50
 

@@ -2,7 +2,7 @@
 
 import math
 
-from papers.graph import Bins, Node, Role, citation_graph, hover_text, node_size, spiral_layout
+from datarank_site.pages.graph import Bins, Node, Role, citation_graph, hover_text, node_size, spiral_layout
 
 PAPER = Node(1, "ImageNet", 2009, 61487, Role.PAPER)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from papers.templatetags.titles import title_markup, title_text
+from datarank_site.pages.templatetags.titles import title_markup, title_text
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from papers.openalex import (
+from papers.openalex.client import (
     BudgetExhausted,
     OpenAlexClient,
     PermanentError,

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from papers.records import Author, RecordError, normalize_doi, openalex_number, parse_work
+from papers.openalex.records import Author, RecordError, normalize_doi, openalex_number, parse_work
 from tests.conftest import API_DIR, SNAPSHOT
 
 REFERENCES_PAGE = API_DIR / "snowball_references_cited_by_W3046863325_or_W3045921891.json"

@@ -6,11 +6,11 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from papers.ingest import load_records
+from papers.openalex.ingest import load_records
 from papers.models import Citation, CorpusEntry, RefreshRun, Work
-from papers.openalex import BudgetExhausted, OpenAlexClient
-from papers.records import parse_work
-from papers.refresh import refresh_papers, stale_papers, start_stale_refresh
+from papers.openalex.client import BudgetExhausted, OpenAlexClient
+from papers.openalex.records import parse_work
+from papers.openalex.refresh import refresh_papers, stale_papers, start_stale_refresh
 from papers.tasks import refresh_papers_task
 from tests.fake_openalex.app import Fault, synthetic_work
 
@@ -96,7 +96,7 @@ def test_the_rescore_is_enqueued_once_the_run_is_committed(corpus, django_captur
     run = new_run()
 
     with (
-        mock.patch("papers.refresh.rescore_corpus_task.delay") as rescore,
+        mock.patch("papers.openalex.refresh.rescore_corpus_task.delay") as rescore,
         django_capture_on_commit_callbacks(execute=True),
     ):
         refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
@@ -159,7 +159,7 @@ def test_the_task_is_sent_again_for_the_budget_reset_and_never_dropped(corpus):
     resets = datetime(2030, 1, 1, tzinfo=UTC)
 
     with (
-        mock.patch("papers.openalex.OpenAlexClient._resets_at", return_value=resets),
+        mock.patch("papers.openalex.client.OpenAlexClient._resets_at", return_value=resets),
         mock.patch.object(refresh_papers_task, "apply_async") as send_again,
     ):
         result = refresh_papers_task.apply(args=(run.pk, list(PAPERS)))

@@ -307,7 +307,7 @@ def test_results_show_each_papers_tier(client, ocean):
 
 
 def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(client, monkeypatch):
-    monkeypatch.setattr("papers.views.SEARCH_COUNT_CAP", 4)
+    monkeypatch.setattr("datarank_site.pages.views.SEARCH_COUNT_CAP", 4)
     for number in range(1, 8):
         make_work(number, title=f"Dataset {number}", corpus=True)
 

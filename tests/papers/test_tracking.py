@@ -8,12 +8,12 @@ from celery.exceptions import Ignore
 from django.utils import timezone
 
 from datarank_site.celery import app as celery_app
-from papers.ingest import load_records
+from papers.openalex.ingest import load_records
 from papers.models import Author, Citation, CitationRemoval, CorpusEntry, Work
-from papers.openalex import BudgetExhausted, OpenAlexClient, TransientError
-from papers.records import parse_work
+from papers.openalex.client import BudgetExhausted, OpenAlexClient, TransientError
+from papers.openalex.records import parse_work
 from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
-from papers.tracking import (
+from papers.openalex.tracking import (
     BadIdentifier,
     Identifiers,
     parse_identifiers,

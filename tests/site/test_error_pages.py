@@ -20,7 +20,7 @@ def suspicious_view(request):
 urlpatterns = [
     path("boom/", broken_view),
     path("suspicious/", suspicious_view),
-    path("", include("papers.urls")),
+    path("", include("datarank_site.pages.urls")),
 ]
 
 

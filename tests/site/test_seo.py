@@ -61,7 +61,7 @@ def test_the_papers_sitemap_lists_corpus_papers_only_never_citers(client):
 
 
 def test_the_papers_sitemap_splits_into_files_of_at_most_50000(client, monkeypatch):
-    from papers.sitemaps import PapersSitemap
+    from datarank_site.pages.sitemaps import PapersSitemap
 
     assert PapersSitemap.limit == 50_000
     monkeypatch.setattr(PapersSitemap, "limit", 2)

@@ -11,9 +11,9 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from papers.ingest import load_records
+from papers.openalex.ingest import load_records
 from papers.models import Citation, CorpusEntry, RefreshRun
-from papers.records import parse_work
+from papers.openalex.records import parse_work
 from papers.tasks import refresh_papers_task
 from tests.fake_openalex.app import synthetic_work
 from tests.worker import start_worker, stop_worker, wait_for

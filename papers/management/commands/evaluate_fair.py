@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from papers.datacite import DataCiteClient
-from papers.fair import evaluate_fair, stale_work_ids
+from papers.facts import evaluate_fair, stale_work_ids
 from papers.models import Work
-from papers.records import openalex_number
+from papers.openalex.records import openalex_number
 
 BATCH = 200
 

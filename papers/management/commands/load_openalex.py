@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import reset_queries
 from django.utils import timezone
 
-from papers.files import BadRecord, WorkFile
-from papers.ingest import LoadSummary, load_records
-from papers.records import WorkRecord
+from papers.openalex.files import BadRecord, WorkFile
+from papers.openalex.ingest import LoadSummary, load_records
+from papers.openalex.records import WorkRecord
 
 
 class Command(BaseCommand):

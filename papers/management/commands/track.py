@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from papers.openalex import OpenAlexError
+from papers.openalex.client import OpenAlexError
 from papers.tasks import track_papers_task
-from papers.tracking import parse_identifiers, track_papers
+from papers.openalex.tracking import parse_identifiers, track_papers
 from scoring.services import rescore_corpus
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from papers.datacite import DataCiteClient, DataCiteError, PermanentError
 from papers.models import DoiPrefixAgency, FairEvaluation, FairSignal, Work
-from scoring import fair
+from scoring.fair import metrics as fair
 from scoring.models import PaperScore, ScoringRun
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from papers.records import RecordError, WorkRecord, parse_work
+from papers.openalex.records import RecordError, WorkRecord, parse_work
 
 GZIP_MAGIC = b"\x1f\x8b"
 

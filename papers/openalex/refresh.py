@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from papers.ingest import load_records
+from papers.openalex.ingest import load_records
 from papers.models import CorpusEntry, RefreshRun
-from papers.openalex import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
-from papers.tracking import move_to_merged_work, pull_citers
+from papers.openalex.client import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
+from papers.openalex.tracking import move_to_merged_work, pull_citers
 from scoring.tasks import rescore_corpus_task
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from papers import views
-from papers.sitemaps import SITEMAPS
+from datarank_site.pages import views
+from datarank_site.pages.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),

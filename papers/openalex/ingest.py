@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from papers.datapaper import check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
-from papers.records import WorkRecord
+from papers.openalex.records import WorkRecord
 
 CorpusMode = Literal["data", "all", "none"]
 

@@ -13,11 +13,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from datarank_site.celery import app as celery_app
-from papers.fair import fair_for_page, fair_page, methodology_figures
-from papers.forms import RankingForm, SearchForm, Sort
+from papers.facts import fair_for_page, fair_page, methodology_figures
+from datarank_site.pages.forms import RankingForm, SearchForm, Sort
 from papers.models import SCORE_FIELDS, CorpusEntry, RefreshRun, Work, WorkQuerySet
-from papers.pagination import CappedPaginator, UncountedPage
-from papers.paper_page import (
+from datarank_site.pages.pagination import CappedPaginator, UncountedPage
+from datarank_site.pages.paper import (
     CiterRow,
     Citers,
     as_data,
@@ -28,8 +28,8 @@ from papers.paper_page import (
     load_citers,
     score_split,
 )
-from papers.records import normalize_doi, openalex_number
-from papers.templatetags.titles import title_text
+from papers.openalex.records import normalize_doi, openalex_number
+from datarank_site.pages.templatetags.titles import title_text
 from scoring.models import ScoringRun
 
 HOME_PAPERS = 50
@@ -47,7 +47,7 @@ MAX_WORK_ID = 2**63 - 1
 def home(request: HttpRequest) -> HttpResponse:
     run = ScoringRun.objects.current()
     papers = Work.objects.in_corpus().ranked(run.id)[:HOME_PAPERS] if run else []
-    return render(request, "home.html", {"run": run, "papers": papers})
+    return render(request, "pages/home.html", {"run": run, "papers": papers})
 
 
 @vary_on_headers("HX-Request")
@@ -89,7 +89,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def results_partial(request: HttpRequest) -> str:
     """The search box in the header swaps results into <main>, which needs the results'
     region around them; the search page's own controls swap into that region."""
-    return "search.html#results" if request.htmx.target == "search-results" else "search.html#results-region"
+    return "pages/search.html#results" if request.htmx.target == "search-results" else "pages/search.html#results-region"
 
 
 def search_response(request: HttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:
@@ -97,7 +97,7 @@ def search_response(request: HttpRequest, form: SearchForm, context: dict, *, pa
     search_query = form.query_string()
     context = {"form": form, "search_query": search_query, **context}
     if not request.htmx:
-        return render(request, "search.html", context)
+        return render(request, "pages/search.html", context)
     response = render(request, results_partial(request), context)
     query_string = search_query + (f"&page={page_number}" if page_number > 1 else "")
     response["HX-Push-Url"] = reverse("search") + (f"?{query_string}" if query_string else "")
@@ -125,8 +125,8 @@ def ranking(request: HttpRequest) -> HttpResponse:
         page = UncountedPage(works, number=number, per_page=RANKING_PAGE_SIZE)
     context = {"form": form, "run": run, "page": page, "tier": tier}
     if not request.htmx:
-        return render(request, "ranking.html", context)
-    response = render(request, "ranking.html#ranking-results", context)
+        return render(request, "pages/ranking.html", context)
+    response = render(request, "pages/ranking.html#ranking-results", context)
     # Choosing "All tiers" sends an empty tier, and the first page needs no number.
     params = {"tier": tier, "page": page.number if page and page.number > 1 else None}
     query = urlencode({name: value for name, value in params.items() if value})
@@ -245,7 +245,7 @@ def paper(request: HttpRequest, key: str) -> HttpResponse:
         "table": citer_table(citers.kept, request.GET),
     }
     if request.htmx:
-        return render(request, "paper.html#citer-table", context)
+        return render(request, "pages/paper.html#citer-table", context)
     context |= {
         "top_citers": citers.kept[:TOP_CITERS],
         "split": score_split(work, citers, damping=context["damping"]) if work.datarank is not None else None,
@@ -254,7 +254,7 @@ def paper(request: HttpRequest, key: str) -> HttpResponse:
         "history": history(work_id=work.id),
         **fair_for_page(work),
     }
-    return render(request, "paper.html", context)
+    return render(request, "pages/paper.html", context)
 
 
 # The columns of the citer CSV; DictWriter refuses a row with any other key, so they and
@@ -446,9 +446,9 @@ def paper_fair(request: HttpRequest, key: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     work, _ = found
-    return render(request, "fair.html", {"work": work, **fair_page(work=work)})
+    return render(request, "pages/fair.html", {"work": work, **fair_page(work=work)})
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
     """How DataRank and the FAIR score are made, with figures from the live corpus."""
-    return render(request, "methodology.html", methodology_figures())
+    return render(request, "pages/methodology.html", methodology_figures())

@@ -10,7 +10,7 @@ What it owes its callers (the tracking commands, the citer pulls, the Celery tas
   exponential backoff, honouring `Retry-After`; raised once the retries are spent),
   `PermanentError` (a bad request, key or id: retrying cannot help) and `BudgetExhausted`
   (the day's budget is spent: never retried here, the caller waits until `resets_at`).
-- Records through `papers.records.parse_work`; one malformed record in a page is skipped and
+- Records through `papers.openalex.records.parse_work`; one malformed record in a page is skipped and
   listed in `skipped`, never the whole pull lost.
 
 One client per thread: it keeps a `requests.Session` and counters.
@@ -28,7 +28,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from papers.records import RecordError, WorkRecord, normalize_doi, openalex_number, parse_work
+from papers.openalex.records import RecordError, WorkRecord, normalize_doi, openalex_number, parse_work
 
 # The documented maximum page size (the API answers up to 200 today, undocumented) and the
 # documented number of values one `|` filter may hold.

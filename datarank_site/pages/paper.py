@@ -17,9 +17,9 @@ from django.db.models.functions import Cast, Floor
 from django.forms.models import model_to_dict
 from django.http import QueryDict
 
-from papers.graph import Bins, Node, Role, citation_graph
+from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from papers.models import Citation, Work
-from papers.templatetags.titles import title_text
+from datarank_site.pages.templatetags.titles import title_text
 from scoring.datarank import base_contribution, citer_contribution
 from scoring.models import PaperScore, ScoringRun
 
