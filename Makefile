@@ -23,7 +23,7 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py load_sample
 	$(PY) manage.py rescore
 	@# The FAIR evaluation asks DataCite and doi.org: queued for the worker, so the site starts at once.
-	@$(VENV)/bin/celery -A datarank_site call papers.tasks.evaluate_stale_fair_task >/dev/null
+	@$(VENV)/bin/celery -A datarank_site call scoring.tasks.evaluate_stale_fair_task >/dev/null
 	@echo "Serving http://$(HOST):$(PORT)/ with a Celery worker; Ctrl-C stops both."
 	@$(VENV)/bin/celery -A datarank_site worker -B -Q celery,openalex --loglevel=INFO --pool=threads --concurrency=$(WORKERS) & \
 	worker=$$!; trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \

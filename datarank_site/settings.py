@@ -288,7 +288,10 @@ DATARANK_RESCORE_STALE_AFTER = timedelta(seconds=env_int("DATARANK_RESCORE_STALE
 # Refresh runs and the queues. OpenAlex work has its own queue, so a day of citer pulls never
 # holds up a rescore, and a worker can be given to it alone.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"papers.tasks.*": {"queue": "openalex"}}
+CELERY_TASK_ROUTES = {
+    name: {"queue": "openalex"}
+    for name in ("papers.tasks.*", "scoring.tasks.evaluate_fair_task", "scoring.tasks.evaluate_stale_fair_task")
+}
 # Per worker, on top of the client's own backoff: keeps a burst of tracking tasks polite.
 OPENALEX_TASK_RATE_LIMIT = env_str("OPENALEX_TASK_RATE_LIMIT", "10/s")
 CELERY_TASK_ANNOTATIONS = {
@@ -313,7 +316,7 @@ CELERY_BEAT_SCHEDULE = (
 DATARANK_FAIR_EVERY_HOURS = env_int("DATARANK_FAIR_EVERY_HOURS", 24, minimum=1)
 DATARANK_FAIR_BATCH = env_int("DATARANK_FAIR_BATCH", 200, minimum=1)
 CELERY_BEAT_SCHEDULE["evaluate-stale-fair"] = {
-    "task": "papers.tasks.evaluate_stale_fair_task",
+    "task": "scoring.tasks.evaluate_stale_fair_task",
     "schedule": timedelta(hours=DATARANK_FAIR_EVERY_HOURS),
 }
 # Beat's record of when each job last ran, with the rest of the site's scratch files.

@@ -18,9 +18,10 @@ from django.utils.html import format_html
 from papers.admin_views import track_papers_view
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
 from papers.openalex.refresh import going_refresh
-from papers.tasks import FAIR_TASK_BATCH, evaluate_fair_task, refresh_papers_task
 from papers.openalex.tracking import untrack_paper
+from papers.tasks import refresh_papers_task
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
+from scoring.tasks import FAIR_TASK_BATCH, evaluate_fair_task
 
 OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)
 
@@ -84,7 +85,7 @@ class CorpusEntryInline(admin.StackedInline):
 
 
 # Evaluations are rows of FairEvaluation: whoever may add them may ask for new ones.
-FAIR_PERMISSION = "papers.add_fairevaluation"
+FAIR_PERMISSION = "scoring.add_fairevaluation"
 
 
 class FairActions:

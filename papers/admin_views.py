@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from papers.tasks import track_papers_task
 from papers.openalex.tracking import MAX_LINE_LENGTH, parse_identifiers
+from papers.tasks import track_papers_task
 
 # A paste of thousands of lines is a job for `manage.py track --filter`, not a form.
 MAX_INPUT_LENGTH = 200_000

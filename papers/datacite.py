@@ -8,7 +8,7 @@ What it owes its callers (the FAIR evaluation service):
   connections, 5xx, 429, broken bodies; retried here a few times with capped, fully jittered
   backoff, then raised so the caller can say "could not check" and retry later) and
   `PermanentError` (the request itself is wrong).
-- Typed results: the metadata the FAIR metrics read (`scoring.fair.DataCiteFacts`).
+- Typed results: the metadata the FAIR metrics read (`papers.models.DataCiteFacts`).
 
 One client per thread: it keeps a `requests.Session`.
 """
@@ -23,8 +23,8 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
+from papers.models import Creator, DataCiteFacts, PointingRecord, RelatedIdentifier, Rights
 from papers.openalex.records import normalize_doi
-from scoring.fair.metrics import Creator, DataCiteFacts, PointingRecord, RelatedIdentifier, Rights
 
 USER_AGENT = "DataRank/1.0"
 # The reverse query's page: enough to show and to find datasets; the total comes from meta.

@@ -1,44 +1,34 @@
-"""FAIR for the papers we hold: gather the facts (OpenAlex fields we hold, doi.org/ra, DataCite),
-keep the checklist signals, store an evaluation, and read them back for the pages.
+"""FAIR facts for the papers we hold: gather them (the OpenAlex fields we hold, doi.org/ra,
+DataCite) and keep the checklist they answer as FairSignal rows, each with its evidence.
 
-The arithmetic is in scoring/fair.py. A source that cannot be reached never turns into a "no":
-the signals it feeds say "could not check" and keep their last known value, no evaluation is
-stored from the partial facts, and the work is handed back to be retried.
+The checklist is context only, never in DataRank: six yes/no items. A source that cannot be
+reached never turns into a "no": the items it feeds say "could not check" (status "unknown")
+and keep their last known value, and the facts say they are incomplete, so that no FAIR score
+(scoring/fair) is computed from them.
 """
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from papers.datacite import DataCiteClient, DataCiteError, PermanentError
-from papers.models import DoiPrefixAgency, FairEvaluation, FairSignal, Work
-from scoring.fair import metrics as fair
-from scoring.models import PaperScore, ScoringRun
+from papers.models import DoiPrefixAgency, Facts, FairSignal, OpenAlexFacts, Work, describe_relations
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class FairRunSummary:
-    evaluated: list[int] = field(default_factory=list)
-    # Works a source could not be reached for: their signals say "could not check"; retry them.
-    could_not_check: list[int] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+DATASET_TYPES = frozenset({"dataset", "datapaper"})
 
 
-def evaluate_fair(
-    *, work_ids: Sequence[int], client: DataCiteClient | None = None, now: datetime | None = None
-) -> FairRunSummary:
-    """Gather, check and score these works. Once a source fails in a run it is not asked again
-    in that run (the rest say "could not check" at once), so an offline run ends quickly."""
+def gather_facts(*, work_ids: Sequence[int], client: DataCiteClient | None = None) -> Iterator[tuple[Work, Facts]]:
+    """Each work with the facts gathered for it, in id order. Once a source fails it is not
+    asked again in this pass (the rest of the works get its error at once), so an offline
+    pass ends quickly."""
     client = client or DataCiteClient()
-    now = now or timezone.now()
     works = (
         Work.objects.filter(id__in=work_ids)
         .select_related("corpus_entry")
@@ -48,33 +38,14 @@ def evaluate_fair(
         )
         .order_by("id")
     )
-    summary = FairRunSummary()
     down: dict[str, str] = {}
     for work in works:
-        facts = _gather(work=work, client=client, down=down)
-        with transaction.atomic():
-            _save_signals(work=work, signals=fair.checklist(facts), now=now)
-            if facts.complete:
-                _save_evaluation(work=work, evaluation=fair.evaluate(facts), now=now)
-        if facts.complete:
-            summary.evaluated.append(work.id)
-        else:
-            summary.could_not_check.append(work.id)
-            summary.errors.extend(error for error in facts.errors if error not in summary.errors)
-    return summary
+        yield work, _gather(work=work, client=client, down=down)
 
 
-def stale_work_ids(*, limit: int) -> list[int]:
-    """Corpus papers never evaluated first, then those whose latest evaluation is oldest (a
-    paper whose sources could not be reached keeps its old evaluation, so it comes early)."""
-    latest = FairEvaluation.objects.filter(work=OuterRef("pk"), is_latest=True).values("evaluated_at")[:1]
-    works = Work.objects.in_corpus().annotate(last=Subquery(latest))
-    return list(works.order_by(F("last").asc(nulls_first=True), "id").values_list("id", flat=True)[:limit])
-
-
-def _gather(*, work: Work, client: DataCiteClient, down: dict[str, str]) -> fair.Facts:
+def _gather(*, work: Work, client: DataCiteClient, down: dict[str, str]) -> Facts:
     entry = getattr(work, "corpus_entry", None)
-    openalex = fair.OpenAlexFacts(
+    openalex = OpenAlexFacts(
         doi=work.doi,
         title=work.title,
         abstract=work.abstract,
@@ -95,14 +66,14 @@ def _gather(*, work: Work, client: DataCiteClient, down: dict[str, str]) -> fair
         data_paper_check=entry.check_passed if entry else None,
     )
     if not work.doi:
-        return fair.Facts(openalex=openalex)
+        return Facts(openalex=openalex)
     agency, agency_error = _agency(doi=work.doi, client=client, down=down)
     record, datacite_error = None, ""
     # Only DataCite DOIs have a DataCite record: a known other agency saves the call.
     if agency_error or agency in ("", "DataCite"):
         record, datacite_error = _ask(lambda: client.get_doi(work.doi), source="datacite", down=down)
     pointing, pointing_error = _ask(lambda: client.records_pointing_at(work.doi), source="datacite", down=down)
-    return fair.Facts(
+    return Facts(
         openalex=openalex,
         agency=agency,
         agency_error=agency_error,
@@ -141,9 +112,10 @@ def _ask(call, *, source: str, down: dict[str, str]):
         return None, str(error)
 
 
-def _save_signals(*, work: Work, signals: list[fair.Signal], now: datetime) -> None:
+def save_signals(*, work: Work, facts: Facts, now: datetime) -> None:
+    """The checklist the facts answer, as the work's FairSignal rows."""
     held = {signal.key: signal for signal in FairSignal.objects.filter(work=work)}
-    for signal in signals:
+    for signal in checklist(facts):
         row = held.get(signal.key) or FairSignal(work=work, key=signal.key)
         row.status, row.source, row.field, row.evidence, row.checked_at = (
             signal.status,
@@ -157,153 +129,118 @@ def _save_signals(*, work: Work, signals: list[fair.Signal], now: datetime) -> N
         row.save()
 
 
-def _save_evaluation(*, work: Work, evaluation: fair.Evaluation, now: datetime) -> None:
-    FairEvaluation.objects.filter(work=work, is_latest=True).update(is_latest=False)
-    FairEvaluation.objects.create(
-        work=work,
-        method_version=fair.METHOD_VERSION,
-        evaluated_at=now,
-        f=evaluation.f,
-        a=evaluation.a,
-        i=evaluation.i,
-        r=evaluation.r,
-        raw=evaluation.raw,
-        checks=[check.as_dict() for check in evaluation.checks],
-    )
+# --- The checklist ---------------------------------------------------------------------------
 
 
-# --- Reads for the pages ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Signal:
+    key: str
+    status: Literal["yes", "no", "unknown"]
+    source: str
+    field: str
+    evidence: str
 
 
-def calibrated(raw: float) -> tuple[float | None, int]:
-    """The calibrated score of a raw score among the current evaluations, and how many there
-    are: one aggregate query, from stored raw scores only (adding papers recalibrates everyone
-    without fetching anything)."""
-    counts = FairEvaluation.objects.current().aggregate(
-        total=Count("id"), at_or_below=Count("id", filter=Q(raw__lte=raw))
-    )
-    if not counts["total"]:
-        return None, 0
-    return 100.0 * counts["at_or_below"] / counts["total"], counts["total"]
-
-
-def fair_for_page(work: Work) -> dict:
-    """The context the paper page's FAIR sections need, in three queries whatever the paper:
-    the checklist grouped by principle, the latest evaluation and its calibrated score."""
-    signals = {signal.key: signal for signal in work.fair_signals.all()}
-    evaluation = FairEvaluation.objects.filter(work=work, is_latest=True).first()
-    score, evaluated_papers = (None, 0)
-    if evaluation is not None and evaluation.method_version == fair.METHOD_VERSION:
-        score, evaluated_papers = calibrated(evaluation.raw)
-    if evaluation is not None:
-        # Read-time, never stored: templates ask the evaluation for it.
-        evaluation.calibrated = score
-    return {
-        "fair_groups": fair.group_checklist(signals),
-        "fair_checked": bool(signals),
-        "fair_evaluation": evaluation,
-        "fair_calibrated": score,
-        "fair_evaluated_papers": evaluated_papers,
-    }
-
-
-def fair_page(*, work: Work) -> dict:
-    """What /papers/W…/fair/ shows: fair_for_page's context plus the checks grouped by principle,
-    the chart's data and the history of evaluations (one more query)."""
-    context = fair_for_page(work)
-    evaluation = context["fair_evaluation"]
-    checks = evaluation.checks if evaluation else []
-    context["fair_history"] = list(FairEvaluation.objects.filter(work=work))
-    context["fair_principles"] = [
-        {
-            "code": principle,
-            "name": fair.PRINCIPLE_NAMES[principle],
-            "score": getattr(evaluation, principle.lower()) if evaluation else None,
-            "checks": [check for check in checks if check["principle"] == principle],
-        }
-        for principle in fair.PRINCIPLES
+def checklist(facts: Facts) -> list[Signal]:
+    """The six checklist items in display order."""
+    oa = facts.openalex
+    signals = [
+        Signal(
+            "has_doi",
+            "yes" if oa.doi else "no",
+            "OpenAlex",
+            "doi",
+            f"https://doi.org/{oa.doi}" + (f" (registered with {facts.agency})" if facts.agency else "")
+            if oa.doi
+            else "OpenAlex lists no DOI",
+        ),
+        _indexed_signal(oa),
+        Signal(
+            "open_access",
+            "yes" if oa.is_oa else "no",
+            "OpenAlex",
+            "open_access.is_oa, open_access.oa_status",
+            f"is_oa = {str(oa.is_oa).lower()}, oa_status = {oa.oa_status or 'none'}",
+        ),
+        _relations_signal(facts),
+        _datasets_signal(facts),
+        _classification_signal(facts),
     ]
-    context["fair_chart"] = (
-        {
-            "principles": [fair.PRINCIPLE_NAMES[principle] for principle in fair.PRINCIPLES],
-            "scores": [getattr(evaluation, principle.lower()) for principle in fair.PRINCIPLES],
-        }
-        if evaluation
-        else None
+    return signals
+
+
+def _indexed_signal(oa: OpenAlexFacts) -> Signal:
+    parts = []
+    if oa.indexed_in:
+        parts.append("indexed in " + ", ".join(oa.indexed_in))
+    if oa.repository_locations:
+        parts.append("repository copies at " + ", ".join(source or url for source, url in oa.repository_locations))
+    return Signal(
+        "indexed_in_repositories",
+        "yes" if parts else "no",
+        "OpenAlex",
+        "indexed_in, locations[source.type=repository]",
+        "; ".join(parts) or "no index and no repository location listed",
     )
-    context["fair_method_version"] = fair.METHOD_VERSION
-    return context
 
 
-def fair_distribution() -> dict:
-    """For the methodology page: how many papers are evaluated and how their raw scores spread,
-    in ten bands of ten points (one query)."""
-    bands = {
-        f"band{low}": Count("id", filter=Q(raw__gte=low) & (Q(raw__lt=low + 10) if low < 90 else Q(raw__lte=100)))
-        for low in range(0, 100, 10)
-    }
-    counts = FairEvaluation.objects.current().aggregate(total=Count("id"), **bands)
-    return {
-        "total": counts["total"],
-        "bands": [{"label": f"{low} to {low + 10}", "count": counts[f"band{low}"]} for low in range(0, 100, 10)],
-    }
+def _relations_signal(facts: Facts) -> Signal:
+    source, field_ = "DataCite", "relatedIdentifiers; records whose relatedIdentifiers name this DOI"
+    if not facts.openalex.doi:
+        return Signal("datacite_relations", "no", source, field_, "no DOI to look up")
+    own = facts.datacite.related if facts.datacite else ()
+    if own:
+        return Signal("datacite_relations", "yes", source, field_, describe_relations(own))
+    if facts.pointing_total and not facts.pointing_error:
+        return Signal("datacite_relations", "yes", source, field_, facts.pointing_summary)
+    if facts.datacite_error or facts.pointing_error:
+        return Signal("datacite_relations", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
+    held = "its DataCite record lists no relatedIdentifiers" if facts.datacite else "DataCite holds no record of it"
+    return Signal("datacite_relations", "no", source, field_, f"{held}, and no DataCite record points at it")
 
 
-def unevaluated_corpus_count() -> int:
-    current = FairEvaluation.objects.current().filter(work=OuterRef("pk"))
-    return Work.objects.in_corpus().exclude(Exists(current)).count()
+def _datasets_signal(facts: Facts) -> Signal:
+    source, field_ = "DataCite, OpenAlex", "relatedIdentifiers[resourceTypeGeneral=Dataset]; datasets"
+    found = []
+    if facts.datacite:
+        found += [
+            f"{item.relation_type} {item.identifier}"
+            for item in facts.datacite.related
+            if item.resource_type_general.lower() == "dataset"
+        ]
+    found += [
+        f"{record.doi} ({', '.join(record.relation_types) or 'related'})"
+        for record in facts.pointing
+        if record.resource_type_general.lower() == "dataset"
+    ]
+    found += [f"OpenAlex dataset {key}" for key in facts.openalex.datasets]
+    if found:
+        return Signal("linked_datasets", "yes", source, field_, "linked to " + ", ".join(found[:6]))
+    if facts.openalex.doi and (facts.datacite_error or facts.pointing_error):
+        return Signal("linked_datasets", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
+    return Signal("linked_datasets", "no", source, field_, "no related identifier of type Dataset in either direction")
 
 
-# DataRank bands for the methodology page's distribution (the score is a log scale, so bands widen).
-DATARANK_BANDS = ((0, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, None))
-
-
-def methodology_figures() -> dict:
-    """The live figures the methodology page quotes, in five queries whatever the corpus size."""
-    run = ScoringRun.objects.current()
-    datarank = None
-    if run is not None:
-        bands = {
-            f"band{number}": Count(
-                "id", filter=Q(datarank__gte=low) & (Q(datarank__lt=high) if high is not None else Q())
-            )
-            for number, (low, high) in enumerate(DATARANK_BANDS)
-        }
-        figures = PaperScore.objects.filter(run=run).aggregate(
-            scored=Count("id"),
-            lowest=Min("datarank"),
-            mean=Avg("datarank"),
-            highest=Max("datarank"),
-            cap_bound=Count("id", filter=Q(cap_bound=True)),
-            **bands,
-        )
-        datarank = {
-            **figures,
-            "bands": [
-                {"label": f"{low} to {high}" if high is not None else f"{low} and above", "count": figures[f"band{n}"]}
-                for n, (low, high) in enumerate(DATARANK_BANDS)
-            ],
-        }
-    # An evaluation of no facts at all lists every check the method has, in order.
-    catalogue = fair.evaluate(fair.Facts(openalex=EMPTY_OPENALEX)).checks
-    return {
-        "corpus_size": Work.objects.in_corpus().count(),
-        "run": run,
-        "datarank": datarank,
-        "damping": run.damping if run else settings.DATARANK_DAMPING,
-        "cap": run.citer_cap if run else settings.DATARANK_CITER_CAP,
-        "fair": fair_distribution(),
-        "fair_unevaluated": unevaluated_corpus_count(),
-        "fair_method_version": fair.METHOD_VERSION,
-        "fair_catalogue": [
-            {"principle": fair.PRINCIPLE_NAMES[principle], "checks": [c for c in catalogue if c.principle == principle]}
-            for principle in fair.PRINCIPLES
-        ],
-    }
-
-
-EMPTY_OPENALEX = fair.OpenAlexFacts(
-    doi="", title="", abstract="", publication_year=None, venue="", type="", is_oa=False, oa_status="",
-    license="", indexed_in=(), repository_locations=(), topics=(), datasets=(), authors=0,
-    authors_with_orcid=0, data_paper_check=None,
-)  # fmt: skip
+def _classification_signal(facts: Facts) -> Signal:
+    oa = facts.openalex
+    source, field_ = "OpenAlex, DataCite, data-paper check", "type; types.resourceTypeGeneral; data-paper check"
+    found = []
+    if oa.type == "dataset":
+        found.append("OpenAlex type is dataset")
+    if facts.datacite and facts.datacite.resource_type_general.lower() in DATASET_TYPES:
+        found.append(f"DataCite resourceTypeGeneral is {facts.datacite.resource_type_general}")
+    if oa.data_paper_check:
+        found.append("passes the data-paper check")
+    if found:
+        return Signal("dataset_classification", "yes", source, field_, "; ".join(found))
+    if oa.doi and facts.datacite_error:
+        return Signal("dataset_classification", "unknown", source, field_, "could not check: " + facts.datacite_error)
+    resource = facts.datacite.resource_type_general if facts.datacite else "no DataCite record"
+    return Signal(
+        "dataset_classification",
+        "no",
+        source,
+        field_,
+        f"OpenAlex type is {oa.type or 'unknown'}; DataCite: {resource or 'no resourceTypeGeneral'}; "
+        f"data-paper check {'not run' if oa.data_paper_check is None else 'not passed'}",
+    )

@@ -2,29 +2,14 @@
 which works form the data-sharing corpus, and the FAIR signals gathered about them."""
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connections, models
-from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-
-from scoring.fair.metrics import METHOD_VERSION
-
-# The PaperScore figures WorkQuerySet.with_score() puts on each work.
-SCORE_FIELDS = (
-    "base_contribution",
-    "network_contribution",
-    "datarank",
-    "citing_works",
-    "citers_with_signal",
-    "self_citations_excluded",
-    "cap_bound",
-    "rank",
-    "top_percent",
-    "tier",
-)
-
 
 # The words of a search: letters and digits in any script; everything else separates them.
 SEARCH_WORD = re.compile(r"[^\W_]+")
@@ -71,18 +56,6 @@ class WorkQuerySet(models.QuerySet):
         similar = self.filter(RawSQL("%s <%% lower(title)", [phrase], models.BooleanField()))
         return similar.annotate(relevance=RawSQL("word_similarity(%s, lower(title))", [phrase], models.FloatField()))
 
-    def with_score(self, run_id: int | None) -> "WorkQuerySet":
-        """Each work carries its figures from scoring run `run_id` (None where it was not scored,
-        or when there is no run) as attributes named after the PaperScore fields; one join, no
-        extra query."""
-        works = self.annotate(run_score=FilteredRelation("scores", condition=Q(scores__run_id=run_id)))
-        return works.annotate(**{name: F(f"run_score__{name}") for name in SCORE_FIELDS})
-
-    def ranked(self, run_id: int | None) -> "WorkQuerySet":
-        """Works scored in the run, best first; equal ranks go by id so the order is stable."""
-        # datarank is never null on a score row, so this keeps the scored works on the same join.
-        return self.with_score(run_id).filter(datarank__isnull=False).order_by("rank", "id")
-
     def capped_citers_of(self, work_id: int, *, cap: int) -> "WorkQuerySet":
         """The citers the score looks at, in the engine's order: the `cap` most cited citers
         (ties: lower id first), each with `self_citation` — whether it shares any author with
@@ -93,23 +66,6 @@ class WorkQuerySet(models.QuerySet):
         own_authors = Authorship.objects.filter(work_id=work_id).values("author_id")
         shares_an_author = Authorship.objects.filter(work_id=OuterRef("id"), author_id__in=own_authors)
         return self.filter(id__in=capped).annotate(self_citation=Exists(shares_an_author)).order_by(*order)
-
-    def in_tier(self, tier: int, *, papers_scored: int) -> "WorkQuerySet":
-        """Scored works (with_score) of one tier. Tier t holds ranks in ((t-1)·N/5, t·N/5]
-        (scoring.datarank.rank_scores); saying so lets the (run, rank) index start at the
-        tier instead of walking every better-ranked paper to reach it."""
-        first_rank_after = (tier - 1) * papers_scored // 5
-        return self.filter(tier=tier, rank__gt=first_rank_after, rank__lte=tier * papers_scored // 5)
-
-    def for_page(self, run_id: int | None) -> "WorkQuerySet":
-        """Works with their corpus entry, their figures from run `run_id` and when their FAIR
-        signals were last checked (`enriched_at`, None before any), in one query."""
-        latest_signal = FairSignal.objects.filter(work_id=OuterRef("id")).order_by("-checked_at")
-        return (
-            self.select_related("corpus_entry")
-            .with_score(run_id)
-            .annotate(enriched_at=Subquery(latest_signal.values("checked_at")[:1]))
-        )
 
 
 class Work(models.Model):
@@ -364,46 +320,6 @@ class RefreshRun(models.Model):
         return f"Refresh #{self.pk} {self.status} {self.papers_done}/{self.papers_total}"
 
 
-class FairEvaluationQuerySet(models.QuerySet):
-    def current(self) -> "FairEvaluationQuerySet":
-        """Each work's latest evaluation under the method in use: what calibration ranks against."""
-        return self.filter(is_latest=True, method_version=METHOD_VERSION)
-
-
-class FairEvaluation(models.Model):
-    """One FAIR evaluation of a work (history kept: one row per evaluation). The calibrated score
-    is not stored: it is the raw score's percentile among the current evaluations, read when shown,
-    so adding papers recalibrates everyone without fetching anything again."""
-
-    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="fair_evaluations")
-    method_version = models.CharField(max_length=40)
-    evaluated_at = models.DateTimeField()
-    f = models.FloatField()
-    a = models.FloatField()
-    i = models.FloatField()
-    r = models.FloatField()
-    raw = models.FloatField()
-    checks = models.JSONField(default=list, help_text="[{key, principle, metric, title, passed, evidence, fix}]")
-    is_latest = models.BooleanField(default=True)
-
-    objects = FairEvaluationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-evaluated_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["work"], condition=Q(is_latest=True), name="fair_one_latest_per_work"),
-            *(
-                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100}),
-                                       name=f"fair_{name}_0_100")
-                for name in ("f", "a", "i", "r", "raw")
-            ),
-        ]  # fmt: skip
-        indexes = [models.Index(fields=["is_latest", "method_version", "raw"], name="fair_current_raw_idx")]
-
-    def __str__(self) -> str:
-        return f"W{self.work_id} FAIR {self.raw:.1f} ({self.method_version}, {self.evaluated_at:%Y-%m-%d})"
-
-
 class DoiPrefixAgency(models.Model):
     """doi.org's registration agency for a DOI prefix: every DOI under a prefix has the same
     agency, so one lookup per prefix serves the whole corpus, across tasks and restarts."""
@@ -414,3 +330,114 @@ class DoiPrefixAgency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}: {self.agency}"
+
+
+# --- FAIR facts as gathered ----------------------------------------------------------------
+# Plain values, not tables: papers.facts gathers them (from the Work row, doi.org/ra and
+# DataCite) and turns them into FairSignal rows; the FAIR score (scoring/fair) is computed from
+# them. They live beside the models because the import rule lets scoring read papers.models
+# and nothing else of papers.
+
+
+@dataclass(frozen=True)
+class RelatedIdentifier:
+    relation_type: str
+    identifier: str
+    identifier_type: str
+    resource_type_general: str
+
+
+@dataclass(frozen=True)
+class Rights:
+    rights: str
+    rights_uri: str
+    rights_identifier: str
+
+
+@dataclass(frozen=True)
+class Creator:
+    name: str
+    identifiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataCiteFacts:
+    """What the metrics read from a DataCite record (`data.attributes` of /dois/{doi})."""
+
+    doi: str
+    resource_type_general: str = ""
+    resource_type: str = ""
+    titles: tuple[str, ...] = ()
+    creators: tuple[Creator, ...] = ()
+    publisher: str = ""
+    publication_year: int | None = None
+    subjects: tuple[tuple[str, str], ...] = ()  # (subject, subjectScheme)
+    dates: tuple[tuple[str, str], ...] = ()  # (date, dateType)
+    descriptions: tuple[tuple[str, str], ...] = ()  # (description, descriptionType)
+    related: tuple[RelatedIdentifier, ...] = ()
+    rights: tuple[Rights, ...] = ()
+    formats: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class PointingRecord:
+    """A DataCite record whose relatedIdentifiers name our DOI."""
+
+    doi: str
+    resource_type_general: str
+    relation_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpenAlexFacts:
+    doi: str
+    title: str
+    abstract: str
+    publication_year: int | None
+    venue: str
+    type: str
+    is_oa: bool
+    oa_status: str
+    license: str
+    indexed_in: tuple[str, ...]
+    repository_locations: tuple[tuple[str, str], ...]  # (source, url)
+    topics: tuple[str, ...]
+    datasets: tuple[str, ...]
+    authors: int
+    authors_with_orcid: int
+    data_paper_check: bool | None  # None: the check has not run
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything gathered for one paper. An `*_error` says that source could not be reached
+    (its value is then meaningless); `datacite` None with no error means DataCite holds no record."""
+
+    openalex: OpenAlexFacts
+    agency: str = ""  # doi.org/ra's RA, "" when the DOI is unknown there or there is no DOI
+    agency_error: str = ""
+    datacite: DataCiteFacts | None = None
+    datacite_error: str = ""
+    pointing: tuple[PointingRecord, ...] = ()
+    pointing_total: int = 0
+    pointing_error: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return not (self.agency_error or self.datacite_error or self.pointing_error)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(error for error in (self.agency_error, self.datacite_error, self.pointing_error) if error)
+
+    @property
+    def pointing_summary(self) -> str:
+        shown = ", ".join(record.doi for record in self.pointing[:5])
+        return f"{self.pointing_total} DataCite record(s) point at it: {shown}"
+
+
+def describe_relations(related: Sequence[RelatedIdentifier]) -> str:
+    shown = ", ".join(f"{item.relation_type} {item.identifier}" for item in related[:5])
+    more = f" and {len(related) - 5} more" if len(related) > 5 else ""
+    return f"{len(related)} related identifier(s): {shown}{more}"

@@ -14,7 +14,6 @@ from celery.exceptions import Ignore
 from django.conf import settings
 from django.db import transaction
 
-from papers.facts import evaluate_fair, stale_work_ids
 from papers.models import RefreshRun
 from papers.openalex.client import BudgetExhausted, TransientError
 from papers.openalex.refresh import fail_run, refresh_papers, start_stale_refresh
@@ -93,36 +92,9 @@ def refresh_papers_task(self: Task, run_id: int, work_ids: list[int]) -> int:
     """Refresh the papers as run `run_id`; returns the run id."""
     try:
         with waiting_for_budget(self):
-            return refresh_papers(run_id=run_id, work_ids=work_ids).pk
+            return refresh_papers(run_id=run_id, work_ids=work_ids, on_finished=rescore_corpus_task.delay).pk
     except TransientError as exc:
         if self.request.retries >= self.max_retries:
             fail_run(run_id=run_id, error=f"OpenAlex kept failing: {exc}")
             raise
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 30 * 60)) from exc
-
-
-# --- FAIR evaluation ---
-
-# Papers per evaluation task: each costs up to three DataCite/doi.org calls.
-FAIR_TASK_BATCH = 50
-
-
-@shared_task(bind=True, acks_late=True, max_retries=6)
-def evaluate_fair_task(self: Task, work_ids: list[int]) -> list[int]:
-    """Evaluate these works' FAIR checklist and score; returns the ids evaluated. Works whose
-    sources could not be reached are retried later, alone, with growing delays (their signals
-    say "could not check" meanwhile and keep their last known values)."""
-    summary = evaluate_fair(work_ids=work_ids)
-    if summary.could_not_check and self.request.retries < self.max_retries:
-        raise self.retry(args=(summary.could_not_check,), countdown=min(60 * 2**self.request.retries, 6 * 3600))
-    return summary.evaluated
-
-
-@shared_task
-def evaluate_stale_fair_task() -> int:
-    """The periodic job: re-evaluate the stalest evaluations; returns how many papers were queued."""
-    work_ids = stale_work_ids(limit=settings.DATARANK_FAIR_BATCH)
-    for start in range(0, len(work_ids), FAIR_TASK_BATCH):
-        batch = work_ids[start : start + FAIR_TASK_BATCH]
-        transaction.on_commit(lambda batch=batch: evaluate_fair_task.delay(batch))
-    return len(work_ids)

@@ -1,10 +1,37 @@
-"""Scoring runs and the per-paper scores each run produced."""
+"""Scoring runs, the per-paper scores each run produced, works as a run scores them, and
+FAIR evaluations."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
+
+from papers.models import FairSignal, Work, WorkQuerySet
+from scoring.fair.metrics import METHOD_VERSION
+
+# The PaperScore figures ScoredWork.objects.with_score() puts on each work.
+SCORE_FIELDS = (
+    "base_contribution",
+    "network_contribution",
+    "datarank",
+    "citing_works",
+    "citers_with_signal",
+    "self_citations_excluded",
+    "cap_bound",
+    "rank",
+    "top_percent",
+    "tier",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunParameters:
+    """What a score depends on besides the data: d and the citer cap."""
+
+    damping: float
+    cap: int
 
 
 class ScoringRunQuerySet(models.QuerySet):
@@ -49,6 +76,14 @@ class ScoringRun(models.Model):
     @property
     def duration(self) -> timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+    @staticmethod
+    def parameters(run: "ScoringRun | None") -> RunParameters:
+        """The run's own d and cap, so that what a page explains agrees with the figures it
+        explains; the settings' when there is no run yet."""
+        if run is None:
+            return RunParameters(damping=settings.DATARANK_DAMPING, cap=settings.DATARANK_CITER_CAP)
+        return RunParameters(damping=run.damping, cap=run.citer_cap)
 
     def previous(self) -> "ScoringRun | None":
         """The succeeded run before this one: what this run's diff compares against."""
@@ -105,3 +140,85 @@ class PaperScore(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.work_id} in run {self.run_id}: {self.datarank:.3f}"
+
+
+class ScoredWorkQuerySet(WorkQuerySet):
+    def with_score(self, run_id: int | None) -> "ScoredWorkQuerySet":
+        """Each work carries its figures from scoring run `run_id` (None where it was not scored,
+        or when there is no run) as attributes named after the PaperScore fields; one join, no
+        extra query."""
+        works = self.annotate(run_score=FilteredRelation("scores", condition=Q(scores__run_id=run_id)))
+        return works.annotate(**{name: F(f"run_score__{name}") for name in SCORE_FIELDS})
+
+    def ranked(self, run_id: int | None) -> "ScoredWorkQuerySet":
+        """Works scored in the run, best first; equal ranks go by id so the order is stable."""
+        # datarank is never null on a score row, so this keeps the scored works on the same join.
+        return self.with_score(run_id).filter(datarank__isnull=False).order_by("rank", "id")
+
+    def in_tier(self, tier: int, *, papers_scored: int) -> "ScoredWorkQuerySet":
+        """Scored works (with_score) of one tier. Tier t holds ranks in ((t-1)·N/5, t·N/5]
+        (scoring.datarank.rank_scores); saying so lets the (run, rank) index start at the
+        tier instead of walking every better-ranked paper to reach it."""
+        first_rank_after = (tier - 1) * papers_scored // 5
+        return self.filter(tier=tier, rank__gt=first_rank_after, rank__lte=tier * papers_scored // 5)
+
+    def for_page(self, run_id: int | None) -> "ScoredWorkQuerySet":
+        """Works with their corpus entry, their figures from run `run_id` and when their FAIR
+        signals were last checked (`enriched_at`, None before any), in one query."""
+        latest_signal = FairSignal.objects.filter(work_id=OuterRef("id")).order_by("-checked_at")
+        return (
+            self.select_related("corpus_entry")
+            .with_score(run_id)
+            .annotate(enriched_at=Subquery(latest_signal.values("checked_at")[:1]))
+        )
+
+
+class ScoredWork(Work):
+    """A work as the scoring runs see it: the same rows, with the reads that join its scores."""
+
+    objects = ScoredWorkQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+
+
+class FairEvaluationQuerySet(models.QuerySet):
+    def current(self) -> "FairEvaluationQuerySet":
+        """Each work's latest evaluation under the method in use: what calibration ranks against."""
+        return self.filter(is_latest=True, method_version=METHOD_VERSION)
+
+
+class FairEvaluation(models.Model):
+    """One FAIR evaluation of a work (history kept: one row per evaluation). The calibrated score
+    is not stored: it is the raw score's percentile among the current evaluations, read when shown,
+    so adding papers recalibrates everyone without fetching anything again."""
+
+    work = models.ForeignKey("papers.Work", on_delete=models.CASCADE, related_name="fair_evaluations")
+    method_version = models.CharField(max_length=40)
+    evaluated_at = models.DateTimeField()
+    f = models.FloatField()
+    a = models.FloatField()
+    i = models.FloatField()
+    r = models.FloatField()
+    raw = models.FloatField()
+    checks = models.JSONField(default=list, help_text="[{key, principle, metric, title, passed, evidence, fix}]")
+    is_latest = models.BooleanField(default=True)
+
+    objects = FairEvaluationQuerySet.as_manager()
+
+    class Meta:
+        # The table it had when it lived in papers, kept across the move (migration scoring.0004).
+        db_table = "papers_fairevaluation"
+        ordering = ["-evaluated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["work"], condition=Q(is_latest=True), name="fair_one_latest_per_work"),
+            *(
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}) & Q(**{f"{name}__lte": 100}),
+                                       name=f"fair_{name}_0_100")
+                for name in ("f", "a", "i", "r", "raw")
+            ),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["is_latest", "method_version", "raw"], name="fair_current_raw_idx")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} FAIR {self.raw:.1f} ({self.method_version}, {self.evaluated_at:%Y-%m-%d})"

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, QuerySet
 from django.utils import timezone
 
-from papers.models import SCORE_FIELDS, Citation, CitationRemoval, Work
+from papers.models import Citation, CitationRemoval, Work
 from scoring.engine import load_corpus, score_corpus
-from scoring.models import PaperScore, ScoringRun
+from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
 
 ALGORITHM = "datarank-1hop-v1"
 ABANDONED = "abandoned: its worker stopped"

@@ -62,3 +62,8 @@ def _empty_cache():
     database, so a layout cached by one test must never be served to the next."""
     cache.clear()
     yield
+
+
+# The FAIR papers and the fake DataCite, for the tests of facts, metrics and pages alike.
+from tests.factories import bare_paper, sample_papers, zenodo_dataset  # noqa: E402, F401
+from tests.fake_datacite.fixtures import fake_datacite  # noqa: E402, F401

@@ -18,10 +18,10 @@ from django.forms.models import model_to_dict
 from django.http import QueryDict
 
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
-from papers.models import Citation, Work
 from datarank_site.pages.templatetags.titles import title_text
+from papers.models import Citation, Work
 from scoring.datarank import base_contribution, citer_contribution
-from scoring.models import PaperScore, ScoringRun
+from scoring.models import PaperScore, ScoredWork, ScoringRun
 
 CITER_PAGE_SIZE = 25
 HISTOGRAM_BINS = 40
@@ -149,7 +149,9 @@ def score_split(work: Work, citers: Citers, *, damping: float) -> Split:
 def load_citers(*, work_id: int, run_id: int | None, cap: int, damping: float) -> Citers:
     """The paper's capped citers with their DataRank in run `run_id` and their corpus entry, in
     one query, split into the kept ones and the self-citations."""
-    capped = list(Work.objects.capped_citers_of(work_id, cap=cap).select_related("corpus_entry").with_score(run_id))
+    capped = list(
+        ScoredWork.objects.capped_citers_of(work_id, cap=cap).select_related("corpus_entry").with_score(run_id)
+    )
     kept = [citer for citer in capped if not citer.self_citation]
     terms = [citer_contribution(c.cited_by_count, c.referenced_works_count) for c in kept]
     network = damping * math.fsum(terms)

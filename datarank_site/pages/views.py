@@ -13,9 +13,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from datarank_site.celery import app as celery_app
-from papers.facts import fair_for_page, fair_page, methodology_figures
+from datarank_site.pages.fair import fair_for_page, fair_page
 from datarank_site.pages.forms import RankingForm, SearchForm, Sort
-from papers.models import SCORE_FIELDS, CorpusEntry, RefreshRun, Work, WorkQuerySet
+from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
 from datarank_site.pages.paper import (
     CiterRow,
@@ -28,9 +28,10 @@ from datarank_site.pages.paper import (
     load_citers,
     score_split,
 )
-from papers.openalex.records import normalize_doi, openalex_number
 from datarank_site.pages.templatetags.titles import title_text
-from scoring.models import ScoringRun
+from papers.models import CorpusEntry, RefreshRun, Work, WorkQuerySet
+from papers.openalex.records import normalize_doi, openalex_number
+from scoring.models import SCORE_FIELDS, ScoredWork, ScoringRun
 
 HOME_PAPERS = 50
 SEARCH_PAGE_SIZE = 25
@@ -46,7 +47,7 @@ MAX_WORK_ID = 2**63 - 1
 
 def home(request: HttpRequest) -> HttpResponse:
     run = ScoringRun.objects.current()
-    papers = Work.objects.in_corpus().ranked(run.id)[:HOME_PAPERS] if run else []
+    papers = ScoredWork.objects.in_corpus().ranked(run.id)[:HOME_PAPERS] if run else []
     return render(request, "pages/home.html", {"run": run, "papers": papers})
 
 
@@ -75,7 +76,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
     run = ScoringRun.objects.current()
     # The long fields stay behind: ordering by relevance sorts every match, and narrow rows sort in memory.
-    works = Work.objects.search(query).defer(*LONG_FIELDS).with_score(run.id if run else None)
+    works = ScoredWork.objects.search(query).defer(*LONG_FIELDS).with_score(run.id if run else None)
     works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
     if form.cleaned_data["tier"] is not None:
         works = works.filter(tier=form.cleaned_data["tier"])
@@ -89,7 +90,9 @@ def search(request: HttpRequest) -> HttpResponse:
 def results_partial(request: HttpRequest) -> str:
     """The search box in the header swaps results into <main>, which needs the results'
     region around them; the search page's own controls swap into that region."""
-    return "pages/search.html#results" if request.htmx.target == "search-results" else "pages/search.html#results-region"
+    return (
+        "pages/search.html#results" if request.htmx.target == "search-results" else "pages/search.html#results-region"
+    )
 
 
 def search_response(request: HttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:
@@ -116,7 +119,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
     run = ScoringRun.objects.current()
     page = None
     if run:
-        works = Work.objects.in_corpus().ranked(run.id)
+        works = ScoredWork.objects.in_corpus().ranked(run.id)
         if tier is not None:
             works = works.in_tier(tier, papers_scored=run.papers_scored)
         # Past the last page there is nothing to show; clamping also keeps OFFSET within range.
@@ -208,7 +211,7 @@ def find_paper(request: HttpRequest, key: str, *, view: str) -> tuple[Work, Scor
         return redirect(view, key=canonical, permanent=True)
 
     run = ScoringRun.objects.current()
-    work = Work.objects.for_page(run.id if run else None).filter(id=number).first()
+    work = ScoredWork.objects.for_page(run.id if run else None).filter(id=number).first()
     openalex_url = f"https://openalex.org/{canonical}"
     if work is None:
         return not_found(request, f"We hold no work {canonical}.", openalex_url=openalex_url)

@@ -1,4 +1,4 @@
-"""Refresh runs: re-fetch stale corpus papers and their citers from OpenAlex, then rescore.
+"""Refresh runs: re-fetch stale corpus papers and their citers from OpenAlex.
 
 Budget: a paper's metadata comes from the singleton `/works/W…`, which costs nothing, rather
 than from `openalex:` batches of 100, which would cost a list call each. The daily budget
@@ -11,6 +11,7 @@ worker died, skips what is done and carries on with the rest.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,11 +19,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from papers.openalex.ingest import load_records
 from papers.models import CorpusEntry, RefreshRun
 from papers.openalex.client import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
+from papers.openalex.ingest import load_records
 from papers.openalex.tracking import move_to_merged_work, pull_citers
-from scoring.tasks import rescore_corpus_task
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +55,21 @@ def start_stale_refresh(*, older_than: timedelta, limit: int, triggered_by: str)
     return RefreshRun.objects.create(papers_total=len(work_ids), triggered_by=triggered_by), work_ids
 
 
-def refresh_papers(*, run_id: int, work_ids: list[int], client: OpenAlexClient | None = None) -> RefreshRun:
+def refresh_papers(
+    *,
+    run_id: int,
+    work_ids: list[int],
+    client: OpenAlexClient | None = None,
+    on_finished: Callable[[], None] | None = None,
+) -> RefreshRun:
     """Re-fetch each paper's metadata and citers, recording progress in run `run_id` as it goes.
 
     A paper OpenAlex refuses (PermanentError) is recorded in the run's errors and skipped.
     BudgetExhausted pauses the run until the reset and propagates, for the task to come back
     then; TransientError propagates with the run still running, for the task to retry; anything
-    else fails the run. When every paper is done the run succeeds and one whole-corpus rescore
-    is enqueued once that is committed."""
+    else fails the run. When every paper is done the run succeeds, and `on_finished` is called
+    once that is committed — by this call only, never by a redelivered task that finds the run
+    already done (the task passes the rescore there: what follows a refresh is not ours to decide)."""
     client = client or OpenAlexClient()
     run = _resume(run_id)
     if run.status != RefreshRun.Status.RUNNING:
@@ -91,7 +98,7 @@ def refresh_papers(*, run_id: int, work_ids: list[int], client: OpenAlexClient |
         fail_run(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         logger.exception("Refresh run %s failed", run_id)
         raise
-    return _finish(run_id)
+    return _finish(run_id, on_finished=on_finished)
 
 
 def fail_run(*, run_id: int, error: str) -> None:
@@ -148,12 +155,12 @@ def _record_paper(*, run_id: int, work_id: int, list_calls: int, error: str | No
         run.save(update_fields=["done_work_ids", "papers_done", "list_calls", "errors"])
 
 
-def _finish(run_id: int) -> RefreshRun:
+def _finish(run_id: int, *, on_finished: Callable[[], None] | None) -> RefreshRun:
     finished = RefreshRun.objects.filter(pk=run_id, status=RefreshRun.Status.RUNNING).update(
         status=RefreshRun.Status.SUCCEEDED, finished_at=timezone.now()
     )
-    if finished:
-        transaction.on_commit(rescore_corpus_task.delay)
+    if finished and on_finished is not None:
+        transaction.on_commit(on_finished)
     run = RefreshRun.objects.get(pk=run_id)
     logger.info(
         "Refresh run %s: %s of %s papers, %s list calls", run_id, run.papers_done, run.papers_total, run.list_calls

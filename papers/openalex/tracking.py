@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from papers.openalex.ingest import load_records
 from papers.models import Authorship, Citation, CitationRemoval, CorpusEntry
 from papers.openalex.client import OpenAlexClient
+from papers.openalex.ingest import load_records
 from papers.openalex.records import WorkRecord, normalize_doi
 
 # Longer than any identifier: a pasted document, not a list of ids. Refused before it is split.

@@ -1,10 +1,7 @@
-"""FAIR for one paper, as pure arithmetic over the metadata we gathered (no Django here).
+"""The FAIR score of one paper, as pure arithmetic over the facts papers.facts gathered: no
+database and no network here, only the plain fact dataclasses of papers.models.
 
-Two outputs from the same facts:
-
-- the checklist (context only, never in DataRank): six yes/no items, each with its evidence;
-  an item whose source could not be reached is "unknown" (shown as "could not check");
-- the FAIR score: F, A, I and R each 0 to 100 from metadata checks modelled on F-UJI's metrics
+- F, A, I and R each 0 to 100 from metadata checks modelled on F-UJI's metrics
   (https://github.com/pangaea-data-publisher/fuji), each check with its evidence and, when it
   fails, the exact fix. A sub-score is the share of its applicable checks that pass (all checks
   weigh the same; a check that cannot apply, such as file formats without a DataCite record, is
@@ -14,12 +11,15 @@ Two outputs from the same facts:
   (the highest of their block); the best paper gets 100; higher is better.
 
 A score is only computed from facts where every source answered: a score from half the facts
-would read as a drop in quality when it is a drop in connectivity.
+would read as a drop in quality when it is a drop in connectivity. (The checklist, context only
+and never in DataRank, is papers.facts.checklist.)
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from papers.models import Facts, Rights, describe_relations
 
 METHOD_VERSION = "fair-metadata-v1"
 
@@ -30,101 +30,6 @@ Principle = Literal["F", "A", "I", "R"]
 PRINCIPLES: tuple[Principle, ...] = ("F", "A", "I", "R")
 PRINCIPLE_NAMES = {"F": "Findable", "A": "Accessible", "I": "Interoperable", "R": "Reusable"}
 
-DATASET_TYPES = frozenset({"dataset", "datapaper"})
-
-
-@dataclass(frozen=True)
-class RelatedIdentifier:
-    relation_type: str
-    identifier: str
-    identifier_type: str
-    resource_type_general: str
-
-
-@dataclass(frozen=True)
-class Rights:
-    rights: str
-    rights_uri: str
-    rights_identifier: str
-
-
-@dataclass(frozen=True)
-class Creator:
-    name: str
-    identifiers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DataCiteFacts:
-    """What the metrics read from a DataCite record (`data.attributes` of /dois/{doi})."""
-
-    doi: str
-    resource_type_general: str = ""
-    resource_type: str = ""
-    titles: tuple[str, ...] = ()
-    creators: tuple[Creator, ...] = ()
-    publisher: str = ""
-    publication_year: int | None = None
-    subjects: tuple[tuple[str, str], ...] = ()  # (subject, subjectScheme)
-    dates: tuple[tuple[str, str], ...] = ()  # (date, dateType)
-    descriptions: tuple[tuple[str, str], ...] = ()  # (description, descriptionType)
-    related: tuple[RelatedIdentifier, ...] = ()
-    rights: tuple[Rights, ...] = ()
-    formats: tuple[str, ...] = ()
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class PointingRecord:
-    """A DataCite record whose relatedIdentifiers name our DOI."""
-
-    doi: str
-    resource_type_general: str
-    relation_types: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OpenAlexFacts:
-    doi: str
-    title: str
-    abstract: str
-    publication_year: int | None
-    venue: str
-    type: str
-    is_oa: bool
-    oa_status: str
-    license: str
-    indexed_in: tuple[str, ...]
-    repository_locations: tuple[tuple[str, str], ...]  # (source, url)
-    topics: tuple[str, ...]
-    datasets: tuple[str, ...]
-    authors: int
-    authors_with_orcid: int
-    data_paper_check: bool | None  # None: the check has not run
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Everything gathered for one paper. An `*_error` says that source could not be reached
-    (its value is then meaningless); `datacite` None with no error means DataCite holds no record."""
-
-    openalex: OpenAlexFacts
-    agency: str = ""  # doi.org/ra's RA, "" when the DOI is unknown there or there is no DOI
-    agency_error: str = ""
-    datacite: DataCiteFacts | None = None
-    datacite_error: str = ""
-    pointing: tuple[PointingRecord, ...] = ()
-    pointing_total: int = 0
-    pointing_error: str = ""
-
-    @property
-    def complete(self) -> bool:
-        return not (self.agency_error or self.datacite_error or self.pointing_error)
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        return tuple(error for error in (self.agency_error, self.datacite_error, self.pointing_error) if error)
-
 
 @dataclass(frozen=True)
 class Evidence:
@@ -134,142 +39,6 @@ class Evidence:
 
     def as_dict(self) -> dict[str, str]:
         return {"source": self.source, "field": self.field, "value": self.value}
-
-
-# --- The checklist ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Signal:
-    key: str
-    status: Literal["yes", "no", "unknown"]
-    source: str
-    field: str
-    evidence: str
-
-
-CHECKLIST_GROUPS: tuple[tuple[Principle, tuple[str, ...]], ...] = (
-    ("F", ("has_doi", "indexed_in_repositories")),
-    ("A", ("open_access",)),
-    ("I", ("datacite_relations", "linked_datasets")),
-    ("R", ("dataset_classification",)),
-)
-
-
-def checklist(facts: Facts) -> list[Signal]:
-    """The six checklist items in display order."""
-    oa = facts.openalex
-    signals = [
-        Signal(
-            "has_doi",
-            "yes" if oa.doi else "no",
-            "OpenAlex",
-            "doi",
-            f"https://doi.org/{oa.doi}" + (f" (registered with {facts.agency})" if facts.agency else "")
-            if oa.doi
-            else "OpenAlex lists no DOI",
-        ),
-        _indexed_signal(oa),
-        Signal(
-            "open_access",
-            "yes" if oa.is_oa else "no",
-            "OpenAlex",
-            "open_access.is_oa, open_access.oa_status",
-            f"is_oa = {str(oa.is_oa).lower()}, oa_status = {oa.oa_status or 'none'}",
-        ),
-        _relations_signal(facts),
-        _datasets_signal(facts),
-        _classification_signal(facts),
-    ]
-    return signals
-
-
-def _indexed_signal(oa: OpenAlexFacts) -> Signal:
-    parts = []
-    if oa.indexed_in:
-        parts.append("indexed in " + ", ".join(oa.indexed_in))
-    if oa.repository_locations:
-        parts.append("repository copies at " + ", ".join(source or url for source, url in oa.repository_locations))
-    return Signal(
-        "indexed_in_repositories",
-        "yes" if parts else "no",
-        "OpenAlex",
-        "indexed_in, locations[source.type=repository]",
-        "; ".join(parts) or "no index and no repository location listed",
-    )
-
-
-def _relations_signal(facts: Facts) -> Signal:
-    source, field_ = "DataCite", "relatedIdentifiers; records whose relatedIdentifiers name this DOI"
-    if not facts.openalex.doi:
-        return Signal("datacite_relations", "no", source, field_, "no DOI to look up")
-    own = facts.datacite.related if facts.datacite else ()
-    if own:
-        return Signal("datacite_relations", "yes", source, field_, _own_relations(own))
-    if facts.pointing_total and not facts.pointing_error:
-        return Signal("datacite_relations", "yes", source, field_, _pointing_text(facts))
-    if facts.datacite_error or facts.pointing_error:
-        return Signal("datacite_relations", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
-    held = "its DataCite record lists no relatedIdentifiers" if facts.datacite else "DataCite holds no record of it"
-    return Signal("datacite_relations", "no", source, field_, f"{held}, and no DataCite record points at it")
-
-
-def _own_relations(related: Sequence[RelatedIdentifier]) -> str:
-    shown = ", ".join(f"{item.relation_type} {item.identifier}" for item in related[:5])
-    more = f" and {len(related) - 5} more" if len(related) > 5 else ""
-    return f"{len(related)} related identifier(s): {shown}{more}"
-
-
-def _pointing_text(facts: Facts) -> str:
-    shown = ", ".join(record.doi for record in facts.pointing[:5])
-    return f"{facts.pointing_total} DataCite record(s) point at it: {shown}"
-
-
-def _datasets_signal(facts: Facts) -> Signal:
-    source, field_ = "DataCite, OpenAlex", "relatedIdentifiers[resourceTypeGeneral=Dataset]; datasets"
-    found = []
-    if facts.datacite:
-        found += [
-            f"{item.relation_type} {item.identifier}"
-            for item in facts.datacite.related
-            if item.resource_type_general.lower() == "dataset"
-        ]
-    found += [
-        f"{record.doi} ({', '.join(record.relation_types) or 'related'})"
-        for record in facts.pointing
-        if record.resource_type_general.lower() == "dataset"
-    ]
-    found += [f"OpenAlex dataset {key}" for key in facts.openalex.datasets]
-    if found:
-        return Signal("linked_datasets", "yes", source, field_, "linked to " + ", ".join(found[:6]))
-    if facts.openalex.doi and (facts.datacite_error or facts.pointing_error):
-        return Signal("linked_datasets", "unknown", source, field_, "could not check: " + "; ".join(facts.errors))
-    return Signal("linked_datasets", "no", source, field_, "no related identifier of type Dataset in either direction")
-
-
-def _classification_signal(facts: Facts) -> Signal:
-    oa = facts.openalex
-    source, field_ = "OpenAlex, DataCite, data-paper check", "type; types.resourceTypeGeneral; data-paper check"
-    found = []
-    if oa.type == "dataset":
-        found.append("OpenAlex type is dataset")
-    if facts.datacite and facts.datacite.resource_type_general.lower() in DATASET_TYPES:
-        found.append(f"DataCite resourceTypeGeneral is {facts.datacite.resource_type_general}")
-    if oa.data_paper_check:
-        found.append("passes the data-paper check")
-    if found:
-        return Signal("dataset_classification", "yes", source, field_, "; ".join(found))
-    if oa.doi and facts.datacite_error:
-        return Signal("dataset_classification", "unknown", source, field_, "could not check: " + facts.datacite_error)
-    resource = facts.datacite.resource_type_general if facts.datacite else "no DataCite record"
-    return Signal(
-        "dataset_classification",
-        "no",
-        source,
-        field_,
-        f"OpenAlex type is {oa.type or 'unknown'}; DataCite: {resource or 'no resourceTypeGeneral'}; "
-        f"data-paper check {'not run' if oa.data_paper_check is None else 'not passed'}",
-    )
 
 
 # --- The score ----------------------------------------------------------------------------
@@ -466,7 +235,7 @@ def _checks(facts: Facts) -> Iterable[Check]:
         "qualified_relations", "I", "FsF-I3-01M", "Related resources named with qualified identifiers",
         bool(qualified),
         (Evidence("DataCite", "relatedIdentifiers[relationType, relatedIdentifierType]",
-                  _own_relations(qualified) if qualified else ("(none)" if dc else "no record")),),
+                  describe_relations(qualified) if qualified else ("(none)" if dc else "no record")),),
         "add `relatedIdentifiers` (with `relationType` and `relatedIdentifierType`, e.g. IsSupplementedBy a "
         "dataset DOI) to the DataCite record" if dc else
         "register related identifiers for the paper (Crossref `relation` or a DataCite record linking it)",
@@ -475,7 +244,7 @@ def _checks(facts: Facts) -> Iterable[Check]:
         "linked_from", "I", "FsF-I3-01M", "Other DataCite records link to it",
         facts.pointing_total > 0,
         (Evidence("DataCite", 'dois?query=relatedIdentifiers.relatedIdentifier:"<doi>"',
-                  _pointing_text(facts) if facts.pointing_total else ("0 records" if oa.doi else "no DOI")),),
+                  facts.pointing_summary if facts.pointing_total else ("0 records" if oa.doi else "no DOI")),),
         "cite the paper's DOI in the `relatedIdentifiers` of the datasets it describes (e.g. IsDescribedBy)",
     )  # fmt: skip
     dataset_links = [item for item in related if item.resource_type_general.lower() == "dataset"]
@@ -570,30 +339,3 @@ def _rights_text(item: Rights) -> str:
 
 def _short(text: str, length: int = 80) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
-
-
-@dataclass
-class Group:
-    """A checklist principle with its items, for display: "Findable (1/2)"."""
-
-    principle: Principle
-    name: str
-    items: list = field(default_factory=list)
-
-    @property
-    def passed(self) -> int:
-        return sum(getattr(item, "status", None) == "yes" for item in self.items)
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.passed}/{len(self.items)})"
-
-
-def group_checklist(items_by_key: dict[str, object]) -> list[Group]:
-    """The checklist items (anything with a `status`) grouped by principle, in display order;
-    keys without an item are left out."""
-    groups = []
-    for principle, keys in CHECKLIST_GROUPS:
-        group = Group(principle, PRINCIPLE_NAMES[principle], [items_by_key[key] for key in keys if key in items_by_key])
-        groups.append(group)
-    return groups

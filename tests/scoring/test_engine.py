@@ -13,10 +13,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from papers.models import SCORE_FIELDS, Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from scoring.datarank import Citer, rank_scores, score_paper
 from scoring.engine import CorpusInputs, score_corpus
-from scoring.models import ScoringRun
+from scoring.models import SCORE_FIELDS, ScoringRun
 from scoring.services import rescore_corpus
 
 # Few distinct counts and authors, so ties in cited_by_count and shared authors are common.

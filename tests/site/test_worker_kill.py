@@ -11,8 +11,8 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from papers.openalex.ingest import load_records
 from papers.models import Citation, CorpusEntry, RefreshRun
+from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.tasks import refresh_papers_task
 from tests.fake_openalex.app import synthetic_work

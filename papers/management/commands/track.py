@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from papers.openalex.client import OpenAlexError
-from papers.tasks import track_papers_task
 from papers.openalex.tracking import parse_identifiers, track_papers
+from papers.tasks import track_papers_task
 from scoring.services import rescore_corpus
 
 

@@ -6,11 +6,16 @@ from datetime import timedelta
 
 import pytest
 
+from datarank_site.pages.fair import fair_for_page
 from papers.datacite import DataCiteClient
-from papers.facts import calibrated, evaluate_fair, fair_for_page, stale_work_ids
-from papers.models import DoiPrefixAgency, FairEvaluation, FairSignal, Work
-from papers.tasks import evaluate_fair_task, evaluate_stale_fair_task
-from tests.fair.conftest import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, NOW, ZENODO_DATASET, make_work
+from papers.models import DoiPrefixAgency, FairSignal, Work
+from scoring.fair.calibration import calibrated
+from scoring.fair.evaluate import stale_work_ids
+from scoring.models import FairEvaluation
+from scoring.tasks import evaluate_fair, evaluate_fair_task, evaluate_stale_fair_task
+from tests.factories import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, ZENODO_DATASET
+from tests.factories import FAIR_NOW as NOW
+from tests.factories import make_corpus_paper as make_work
 from tests.fake_datacite.app import Fault
 
 pytestmark = pytest.mark.django_db
@@ -187,4 +192,4 @@ def test_the_periodic_job_queues_the_stalest_papers(
 
 
 def test_the_beat_schedule_re_evaluates_fair_without_any_key(settings):
-    assert settings.CELERY_BEAT_SCHEDULE["evaluate-stale-fair"]["task"] == "papers.tasks.evaluate_stale_fair_task"
+    assert settings.CELERY_BEAT_SCHEDULE["evaluate-stale-fair"]["task"] == "scoring.tasks.evaluate_stale_fair_task"

@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from papers.openalex.ingest import load_records
 from papers.models import Citation, CorpusEntry, RefreshRun, Work
 from papers.openalex.client import BudgetExhausted, OpenAlexClient
+from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.refresh import refresh_papers, stale_papers, start_stale_refresh
 from papers.tasks import refresh_papers_task
@@ -92,14 +92,30 @@ def test_a_paper_openalex_merged_hands_its_corpus_place_to_the_merged_work(corpu
     assert new.citers_pulled_at is not None
 
 
-def test_the_rescore_is_enqueued_once_the_run_is_committed(corpus, django_capture_on_commit_callbacks):
+def test_what_follows_a_finished_run_is_called_once_the_run_is_committed(corpus, django_capture_on_commit_callbacks):
+    run = new_run()
+    finished = mock.Mock()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        refresh_papers(run_id=run.pk, work_ids=list(PAPERS), on_finished=finished)
+        finished.assert_not_called()
+    for callback in callbacks:
+        callback()
+
+    finished.assert_called_once_with()
+    # A redelivered task finds the run done and calls nothing again.
+    refresh_papers(run_id=run.pk, work_ids=list(PAPERS), on_finished=finished)
+    finished.assert_called_once_with()
+
+
+def test_the_refresh_task_rescores_once_its_run_is_committed(corpus, django_capture_on_commit_callbacks):
     run = new_run()
 
     with (
-        mock.patch("papers.openalex.refresh.rescore_corpus_task.delay") as rescore,
+        mock.patch("papers.tasks.rescore_corpus_task.delay") as rescore,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+        refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
 
     rescore.assert_called_once_with()
 

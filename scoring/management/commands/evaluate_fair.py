@@ -3,9 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from papers.datacite import DataCiteClient
-from papers.facts import evaluate_fair, stale_work_ids
 from papers.models import Work
 from papers.openalex.records import openalex_number
+from scoring.fair.evaluate import stale_work_ids
+from scoring.tasks import evaluate_fair
 
 BATCH = 200
 

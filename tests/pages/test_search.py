@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from papers.models import Work
-from tests.papers.test_views import make_run, make_score, make_work, text
+from tests.factories import make_run, make_score, make_work, text
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,10 @@ import pytest
 from django.utils import timezone
 
 from papers.datacite import DataCiteClient
-from papers.facts import evaluate_fair
+from scoring.tasks import evaluate_fair
 from tests.conftest import CHROMIUM
-from tests.fair.conftest import BARE_PAPER, ZENODO_DATASET, make_work
+from tests.factories import BARE_PAPER, ZENODO_DATASET
+from tests.factories import make_corpus_paper as make_work
 
 pytestmark = pytest.mark.browser
 

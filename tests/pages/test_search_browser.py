@@ -3,8 +3,7 @@ site's Content-Security-Policy: results as you type, htmx paging, clean URLs, no
 
 import pytest
 
-from tests.papers.test_views import make_run, make_score, make_work
-from tests.site.test_browser import page  # noqa: F401 — the browser page fixture
+from tests.factories import make_run, make_score, make_work
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +26,7 @@ def still_same_document(tab) -> bool:
     return tab.evaluate("window.__noReload === true")
 
 
-def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, page, corpus):  # noqa: F811
+def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, page, corpus):
     page.goto(live_server.url + "/search/")
     mark_document(page)
 
@@ -40,7 +39,7 @@ def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, pag
     assert page.console_errors == []
 
 
-def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page, corpus):  # noqa: F811
+def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page, corpus):
     page.goto(live_server.url + "/")
     mark_document(page)
 
@@ -52,7 +51,7 @@ def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page,
     assert page.console_errors == []
 
 
-def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, page, corpus):  # noqa: F811
+def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, page, corpus):
     page.goto(live_server.url + "/search/?q=ocean")
     mark_document(page)
 
@@ -64,7 +63,7 @@ def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, pag
     assert page.console_errors == []
 
 
-def test_next_pages_through_the_results_without_reloading(live_server, page, corpus):  # noqa: F811
+def test_next_pages_through_the_results_without_reloading(live_server, page, corpus):
     page.goto(live_server.url + "/search/?q=ocean")
     mark_document(page)
 
@@ -79,7 +78,7 @@ def test_next_pages_through_the_results_without_reloading(live_server, page, cor
     assert page.console_errors == []
 
 
-def test_the_ranking_pages_and_filters_by_tier_in_place(live_server, page, corpus):  # noqa: F811
+def test_the_ranking_pages_and_filters_by_tier_in_place(live_server, page, corpus):
     page.goto(live_server.url + "/ranking/")
     mark_document(page)
 

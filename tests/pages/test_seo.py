@@ -5,7 +5,7 @@ import re
 import pytest
 
 from papers.models import Work
-from tests.papers.test_views import make_run, make_score, make_work
+from tests.factories import make_run, make_score, make_work
 
 pytestmark = pytest.mark.django_db
 

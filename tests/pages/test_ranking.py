@@ -3,7 +3,7 @@
 import pytest
 
 from datarank_site.pages.views import RANKING_PAGE_SIZE
-from tests.papers.test_views import make_run, make_score, make_work, text
+from tests.factories import make_run, make_score, make_work, text
 
 pytestmark = pytest.mark.django_db
 

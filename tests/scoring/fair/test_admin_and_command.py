@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from datarank_site.celery import app as celery_app
-from papers.models import FairEvaluation, FairSignal
-from papers.tasks import evaluate_fair_task
-from tests.fair.conftest import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, ZENODO_DATASET
+from papers.models import FairSignal
+from scoring.models import FairEvaluation
+from scoring.tasks import evaluate_fair_task
+from tests.factories import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, ZENODO_DATASET
 from tests.worker import start_worker, stop_worker, wait_for
 
 CHANGELISTS = ("admin:papers_corpusentry_changelist", "admin:papers_work_changelist")

@@ -6,15 +6,18 @@ from dataclasses import replace
 
 import pytest
 
+from datarank_site.pages.fair import group_checklist
 from papers.datacite import parse_record
+from papers.facts import Signal, checklist
+from papers.models import Facts, OpenAlexFacts, PointingRecord, RelatedIdentifier
 from scoring.fair import metrics as fair
 from tests.fake_datacite.app import FIXTURES
 
 ZENODO = parse_record(json.loads((FIXTURES / "zenodo-dataset.json").read_text())["data"], doi="")
 ARXIV = parse_record(json.loads((FIXTURES / "arxiv-minimal.json").read_text())["data"], doi="")
-PANGAEA_POINTING = fair.PointingRecord("10.1594/pangaea.912345", "Dataset", ("References",))
+PANGAEA_POINTING = PointingRecord("10.1594/pangaea.912345", "Dataset", ("References",))
 
-DATASET_OPENALEX = fair.OpenAlexFacts(
+DATASET_OPENALEX = OpenAlexFacts(
     doi="10.5281/zenodo.7504123",
     title="Altmetrics and open access citation trends: data set",
     abstract="Citation and altmetric counts of 3,000 papers.",
@@ -32,7 +35,7 @@ DATASET_OPENALEX = fair.OpenAlexFacts(
     authors_with_orcid=1,
     data_paper_check=True,
 )
-BARE_OPENALEX = fair.OpenAlexFacts(
+BARE_OPENALEX = OpenAlexFacts(
     doi="", title="Notes", abstract="", publication_year=None, venue="", type="article", is_oa=False,
     oa_status="closed", license="", indexed_in=(), repository_locations=(), topics=(), datasets=(), authors=0,
     authors_with_orcid=0, data_paper_check=False,
@@ -42,24 +45,22 @@ CROSSREF_PAPER = replace(
     repository_locations=(), indexed_in=("crossref",),
 )  # fmt: skip
 
-FULL = fair.Facts(openalex=DATASET_OPENALEX, agency="DataCite", datacite=ZENODO)
-BARE = fair.Facts(openalex=BARE_OPENALEX)
+FULL = Facts(openalex=DATASET_OPENALEX, agency="DataCite", datacite=ZENODO)
+BARE = Facts(openalex=BARE_OPENALEX)
 
 
-def signals(facts: fair.Facts) -> dict[str, fair.Signal]:
-    return {signal.key: signal for signal in fair.checklist(facts)}
+def signals(facts: Facts) -> dict[str, Signal]:
+    return {signal.key: signal for signal in checklist(facts)}
 
 
-def checks(facts: fair.Facts) -> dict[str, fair.Check]:
+def checks(facts: Facts) -> dict[str, fair.Check]:
     return {check.key: check for check in fair.evaluate(facts).checks}
 
 
 def test_the_datacite_record_is_read_from_its_json_api_shape():
     assert ZENODO.doi == "10.5281/zenodo.7504123"
     assert ZENODO.resource_type_general == "Dataset"
-    assert ZENODO.related[0] == fair.RelatedIdentifier(
-        "IsSupplementTo", "10.1145/3383583.3398584", "DOI", "ConferencePaper"
-    )
+    assert ZENODO.related[0] == RelatedIdentifier("IsSupplementTo", "10.1145/3383583.3398584", "DOI", "ConferencePaper")
     assert [item.rights_identifier for item in ZENODO.rights] == ["cc-by-4.0", ""]
     assert ZENODO.formats == ("text/csv", "application/zip")
     assert ZENODO.creators[0].identifiers == ("https://orcid.org/0000-0001-5458-8645",)
@@ -88,7 +89,7 @@ def test_the_checklist_of_a_full_dataset_says_yes_to_everything_with_its_evidenc
 
 
 def test_a_crossref_paper_is_linked_by_the_datacite_records_that_point_at_it():
-    facts = fair.Facts(openalex=CROSSREF_PAPER, agency="Crossref", pointing=(PANGAEA_POINTING,), pointing_total=1)
+    facts = Facts(openalex=CROSSREF_PAPER, agency="Crossref", pointing=(PANGAEA_POINTING,), pointing_total=1)
     found = signals(facts)
     assert found["datacite_relations"].status == "yes"
     assert found["datacite_relations"].evidence == "1 DataCite record(s) point at it: 10.1594/pangaea.912345"
@@ -97,7 +98,7 @@ def test_a_crossref_paper_is_linked_by_the_datacite_records_that_point_at_it():
 
 
 def test_openalex_datasets_count_as_linked_datasets():
-    facts = fair.Facts(openalex=replace(CROSSREF_PAPER, datasets=("W4400000001",)), agency="Crossref")
+    facts = Facts(openalex=replace(CROSSREF_PAPER, datasets=("W4400000001",)), agency="Crossref")
     assert signals(facts)["linked_datasets"].evidence == "linked to OpenAlex dataset W4400000001"
 
 
@@ -109,7 +110,7 @@ def test_the_checklist_of_a_paper_without_a_doi_says_no_and_why():
 
 
 def test_an_unreachable_datacite_makes_its_items_could_not_check_never_no():
-    facts = fair.Facts(
+    facts = Facts(
         openalex=CROSSREF_PAPER, agency="Crossref", datacite_error="DataCite answered 503",
         pointing_error="DataCite answered 503",
     )  # fmt: skip
@@ -123,14 +124,14 @@ def test_an_unreachable_datacite_makes_its_items_could_not_check_never_no():
 
 
 def test_a_yes_from_openalex_stands_even_when_datacite_is_unreachable():
-    facts = fair.Facts(openalex=DATASET_OPENALEX, agency_error="doi.org/ra could not be reached",
+    facts = Facts(openalex=DATASET_OPENALEX, agency_error="doi.org/ra could not be reached",
                        datacite_error="DataCite did not answer in time")  # fmt: skip
     assert signals(facts)["dataset_classification"].status == "yes"
 
 
 def test_no_score_is_computed_from_partial_facts():
     with pytest.raises(ValueError, match="DataCite did not answer in time"):
-        fair.evaluate(fair.Facts(openalex=DATASET_OPENALEX, datacite_error="DataCite did not answer in time"))
+        fair.evaluate(Facts(openalex=DATASET_OPENALEX, datacite_error="DataCite did not answer in time"))
 
 
 def test_a_full_dataset_passes_every_check():
@@ -167,7 +168,7 @@ def test_each_metric_gives_its_evidence_and_a_failing_one_its_fix():
 
 
 def test_checks_that_need_a_datacite_record_do_not_apply_to_a_crossref_paper():
-    found = checks(fair.Facts(openalex=CROSSREF_PAPER, agency="Crossref"))
+    found = checks(Facts(openalex=CROSSREF_PAPER, agency="Crossref"))
     assert found["file_formats"].passed is None
     assert found["licence_identifier"].passed is None
     assert found["structured_metadata"].passed is True
@@ -201,7 +202,7 @@ def test_calibrating_against_nothing_is_an_error():
 
 
 def test_the_checklist_groups_by_principle_with_counts():
-    groups = fair.group_checklist(signals(fair.Facts(openalex=CROSSREF_PAPER, agency="Crossref")))
+    groups = group_checklist(signals(Facts(openalex=CROSSREF_PAPER, agency="Crossref")))
     assert [group.label for group in groups] == [
         "Findable (2/2)",
         "Accessible (1/1)",

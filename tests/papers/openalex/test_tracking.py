@@ -8,11 +8,10 @@ from celery.exceptions import Ignore
 from django.utils import timezone
 
 from datarank_site.celery import app as celery_app
-from papers.openalex.ingest import load_records
 from papers.models import Author, Citation, CitationRemoval, CorpusEntry, Work
 from papers.openalex.client import BudgetExhausted, OpenAlexClient, TransientError
+from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
-from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
 from papers.openalex.tracking import (
     BadIdentifier,
     Identifiers,
@@ -21,6 +20,7 @@ from papers.openalex.tracking import (
     track_papers,
     untrack_paper,
 )
+from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
 from tests.fake_openalex.app import Fault, synthetic_work
 
 pytestmark = pytest.mark.django_db

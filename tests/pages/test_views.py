@@ -2,64 +2,15 @@
 
 import math
 import re
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
-from scoring.models import PaperScore, ScoringRun
+from papers.models import CorpusEntry, Work
+from scoring.models import ScoringRun
+from tests.factories import IMAGENET, cite, make_run, make_score, make_work, text, write
 
 pytestmark = pytest.mark.django_db
-
-NOW = timezone.now()
-IMAGENET = 2108598243
-
-
-def make_work(number: int, *, title: str = "", corpus: bool | None = False, **fields) -> Work:
-    """A work; `corpus` True/False gives it a corpus entry in or out, None gives it none (a citer)."""
-    work = Work.objects.create(id=number, title=title or f"Work {number}", fetched_at=NOW, **fields)
-    if corpus is not None:
-        CorpusEntry.objects.create(
-            work=work, check_passed=corpus, confidence=0.9 if corpus else 0.1, included=corpus, checked_at=NOW
-        )
-    return work
-
-
-def make_run(*, finished_minutes_ago: int = 0, status=ScoringRun.Status.SUCCEEDED, **fields) -> ScoringRun:
-    fields = {"algorithm": "datarank-1hop-v1", "damping": 0.85, "citer_cap": 200, **fields}
-    return ScoringRun.objects.create(status=status, finished_at=NOW - timedelta(minutes=finished_minutes_ago), **fields)
-
-
-def make_score(run: ScoringRun, work: Work, *, rank: int, datarank: float, **fields) -> PaperScore:
-    figures = {
-        "base_contribution": datarank / 4,
-        "network_contribution": datarank * 3 / 4,
-        "citing_works": 0,
-        "citers_with_signal": 0,
-        "self_citations_excluded": 0,
-        "cap_bound": False,
-        "top_percent": 100.0 * rank / max(run.papers_scored, 1),
-        "tier": 1,
-        **fields,
-    }
-    return PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)
-
-
-def cite(citing: Work, cited: Work) -> None:
-    Citation.objects.create(citing=citing, cited=cited)
-
-
-def write(work: Work, author_id: int) -> None:
-    author, _ = Author.objects.get_or_create(id=author_id, defaults={"display_name": f"Author {author_id}"})
-    Authorship.objects.create(work=work, author=author, position=work.authorships.count())
-
-
-def text(response) -> str:
-    """The page's visible text with whitespace collapsed, for reading sentences across tags."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.content.decode())).strip()
-
 
 # Home
 

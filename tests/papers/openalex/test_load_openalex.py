@@ -10,10 +10,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from papers.openalex import ingest
 from papers.openalex.files import BadRecord, WorkFile
 from papers.openalex.ingest import load_records
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from papers.openalex.records import WorkRecord, openalex_number, parse_work
 from tests.conftest import API_DIR, SAMPLE_DIR, SNAPSHOT
 

@@ -7,11 +7,13 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from datarank_site.pages.fair import fair_for_page
 from papers.datacite import DataCiteClient
-from papers.facts import evaluate_fair, fair_for_page
 from papers.models import FairSignal
 from scoring.models import PaperScore, ScoringRun
-from tests.fair.conftest import BARE_PAPER, NOW, ZENODO_DATASET
+from scoring.tasks import evaluate_fair
+from tests.factories import BARE_PAPER, ZENODO_DATASET
+from tests.factories import FAIR_NOW as NOW
 from tests.fake_datacite.app import Fault
 
 pytestmark = pytest.mark.django_db

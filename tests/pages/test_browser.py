@@ -3,31 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import API_DIR, CHROMIUM
+from tests.conftest import API_DIR
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # itself (not the served pages) would otherwise be refused as "async unsafe".
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.console_errors = errors
-        yield page
-        browser.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from papers.models import CorpusEntry, FairSignal, Work
 from scoring.models import ScoringRun
 from scoring.services import rescore_corpus
-from tests.papers.test_views import NOW, cite, make_run, make_score, make_work, text, write
+from tests.factories import NOW, cite, make_run, make_score, make_work, text, write
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from papers.models import Citation, CorpusEntry, Work
 from scoring.services import rescore_corpus
-from tests.papers.test_paper_page import PAPER, build_paper
-from tests.site.test_browser import page  # noqa: F401  (the browser page fixture)
+from tests.pages.test_paper_page import PAPER, build_paper
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +18,7 @@ NODES = "#citation-graph .scatterlayer .trace:last-child path.point"
 
 
 @pytest.fixture
-def paper_page(live_server, page):  # noqa: F811
+def paper_page(live_server, page):
     cache.clear()
     build_paper(30)
     rescore_corpus()
@@ -144,7 +143,7 @@ def test_the_citer_table_pages_in_place_with_htmx(paper_page):
     assert paper_page.console_errors == []
 
 
-def test_a_graph_of_two_thousand_citers_draws_and_answers_a_click_in_time(live_server, page, settings):  # noqa: F811
+def test_a_graph_of_two_thousand_citers_draws_and_answers_a_click_in_time(live_server, page, settings):
     """The brief asks for a graph usable at 2,000 nodes: drawn in seconds, a click answered at once."""
     settings.DATARANK_CITER_CAP = 2_000
     paper = Work.objects.create(id=PAPER, title="Big dataset", cited_by_count=5_000, fetched_at=timezone.now())

@@ -1,0 +1,123 @@
+"""The shared test world: works, runs, scores and citations made with the ORM, and the FAIR
+papers (real sample records and two made-up ones) with their fixtures."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.openalex.ingest import load_records
+from papers.openalex.records import parse_work
+from scoring.models import PaperScore, ScoringRun
+from tests.fake_openalex.fixtures import recorded_works
+
+NOW = timezone.now()
+IMAGENET = 2108598243
+
+
+def make_work(number: int, *, title: str = "", corpus: bool | None = False, **fields) -> Work:
+    """A work; `corpus` True/False gives it a corpus entry in or out, None gives it none (a citer)."""
+    work = Work.objects.create(id=number, title=title or f"Work {number}", fetched_at=NOW, **fields)
+    if corpus is not None:
+        CorpusEntry.objects.create(
+            work=work, check_passed=corpus, confidence=0.9 if corpus else 0.1, included=corpus, checked_at=NOW
+        )
+    return work
+
+
+def make_run(*, finished_minutes_ago: int = 0, status=ScoringRun.Status.SUCCEEDED, **fields) -> ScoringRun:
+    fields = {"algorithm": "datarank-1hop-v1", "damping": 0.85, "citer_cap": 200, **fields}
+    return ScoringRun.objects.create(status=status, finished_at=NOW - timedelta(minutes=finished_minutes_ago), **fields)
+
+
+def make_score(run: ScoringRun, work: Work, *, rank: int, datarank: float, **fields) -> PaperScore:
+    figures = {
+        "base_contribution": datarank / 4,
+        "network_contribution": datarank * 3 / 4,
+        "citing_works": 0,
+        "citers_with_signal": 0,
+        "self_citations_excluded": 0,
+        "cap_bound": False,
+        "top_percent": 100.0 * rank / max(run.papers_scored, 1),
+        "tier": 1,
+        **fields,
+    }
+    return PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)
+
+
+def cite(citing: Work, cited: Work) -> None:
+    Citation.objects.create(citing=citing, cited=cited)
+
+
+def write(work: Work, author_id: int) -> None:
+    author, _ = Author.objects.get_or_create(id=author_id, defaults={"display_name": f"Author {author_id}"})
+    Authorship.objects.create(work=work, author=author, position=work.authorships.count())
+
+
+def text(response) -> str:
+    """The page's visible text with whitespace collapsed, for reading sentences across tags."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.content.decode())).strip()
+
+
+# --- FAIR ---------------------------------------------------------------------------------
+
+FAIR_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+# Two real sample papers: an ACM paper with a Crossref DOI that DataCite datasets point at, and an
+# arXiv preprint whose DOI is DataCite's.
+ACM_PAPER = 3046863325
+ARXIV_PAPER = 3045921891
+# A Zenodo dataset with full metadata and a paper with almost none, made for these tests.
+ZENODO_DATASET = 9100000000001
+BARE_PAPER = 9100000000002
+
+
+def load_sample(*numbers: int) -> None:
+    wanted = {f"https://openalex.org/W{number}" for number in numbers}
+    load_records(
+        [parse_work(raw) for raw in recorded_works() if raw["id"] in wanted], corpus="all", fetched_at=FAIR_NOW
+    )
+
+
+def make_corpus_paper(number: int, *, check_passed: bool = True, **fields) -> Work:
+    """A corpus paper; one that fails the data-paper check is in the corpus by an admin's override."""
+    work = Work.objects.create(id=number, fetched_at=FAIR_NOW, **fields)
+    CorpusEntry.objects.create(
+        work=work,
+        check_passed=check_passed,
+        confidence=0.95 if check_passed else 0.0,
+        included=check_passed,
+        override="" if check_passed else CorpusEntry.Override.INCLUDE,
+        checked_at=FAIR_NOW,
+    )
+    return work
+
+
+@pytest.fixture
+def sample_papers(db) -> None:
+    load_sample(ACM_PAPER, ARXIV_PAPER)
+
+
+@pytest.fixture
+def zenodo_dataset(db) -> Work:
+    return make_corpus_paper(
+        ZENODO_DATASET,
+        doi="10.5281/zenodo.7504123",
+        title="Altmetrics and open access citation trends: data set",
+        abstract="Citation and altmetric counts of 3,000 papers.",
+        publication_year=2020,
+        venue="Zenodo (CERN European Organization for Nuclear Research)",
+        type="dataset",
+        is_oa=True,
+        oa_status="green",
+        license="cc-by",
+        indexed_in=["datacite"],
+        topics=["Scientific communication"],
+        repository_locations=[{"source": "Zenodo", "url": "https://zenodo.org/records/7504123"}],
+    )
+
+
+@pytest.fixture
+def bare_paper(db) -> Work:
+    return make_corpus_paper(BARE_PAPER, check_passed=False, title="Notes", type="article")
