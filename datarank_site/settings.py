@@ -155,6 +155,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "datarank_site.pages.errors.PageErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "datarank_site.urls"

@@ -1,122 +1,208 @@
-"""What the paper page shows beyond the paper's own row: its citers with their share of the
-score, the citation graph, where it sits in the corpus's distribution and its score history.
-Each piece costs a fixed number of queries however many citers the paper has; the graph and
-the distribution are cached, the graph per paper, run and citer set, the distribution per run."""
+"""The paper page, built once for paper.html and for its JSON twin data.json.
+
+find_paper looks the corpus paper up (or raises: a redirect to its canonical URL, or a 404 that
+says why); PaperPage holds what both renderings share (the paper with its figures from the
+current run, the run's parameters, its citers) and builds each one's extras. Each piece costs a
+fixed number of queries however many citers the paper has; the graph and the distribution are
+cached, the graph per paper, run and citer set, the distribution per run."""
 
 import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass
 
-from django import forms
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Count, FloatField, IntegerField, Max, Min
 from django.db.models.functions import Cast, Floor
 from django.forms.models import model_to_dict
 from django.http import QueryDict
+from django.urls import reverse
 
+from datarank_site.pages.citers import CiterRow, Citers, citer_table, load_citers
+from datarank_site.pages.errors import NotFound, Redirect
+from datarank_site.pages.fair import fair_for_page
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from datarank_site.pages.templatetags.titles import title_text
-from papers.models import Citation, Work
-from scoring.datarank import base_contribution, citer_contribution
-from scoring.models import PaperScore, ScoredWork, ScoringRun
+from papers.models import Citation, CorpusEntry, Work
+from scoring.models import SCORE_FIELDS, PaperScore, RunParameters, ScoredWork, ScoringRun
 
-CITER_PAGE_SIZE = 25
 HISTOGRAM_BINS = 40
+TOP_CITERS = 5
+# Work ids are 64-bit integers in the database; anything larger cannot be a work of ours.
+MAX_WORK_ID = 2**63 - 1
 # Both cached values are fixed once their run has finished; the timeout only bounds memory.
 CACHE_SECONDS = 7 * 24 * 3600
 
 
-class CiterSort(models.TextChoices):
-    """The citer table's columns, in the order they are shown."""
+def find_paper(key: str, *, view: str) -> tuple[ScoredWork, ScoringRun | None]:
+    """The corpus paper `key` names with its figures from the current run (two queries).
+    Raises Redirect to the canonical URL of a non-canonical key, NotFound saying why otherwise."""
+    number = int(key[1:])
+    if not 0 < number <= MAX_WORK_ID:
+        raise NotFound(f"{key} is not a valid OpenAlex work id.")
+    canonical = f"W{number}"
+    if key != canonical:
+        # `w123` and `W0123` name the same work: one URL per paper.
+        raise Redirect(reverse(view, kwargs={"key": canonical}), permanent=True)
 
-    TITLE = "title", "Citing work"
-    YEAR = "year", "Year"
-    CITATIONS = "citations", "Citations"
-    REFERENCES = "references", "References"
-    DATARANK = "datarank", "DataRank"
-    CONTRIBUTION = "contribution", "Adds to DataRank"
-
-
-class CiterTableForm(forms.Form):
-    """The citer table's sort and page; anything unreadable falls back to the default view
-    rather than an error, since these come from links, not from typing."""
-
-    sort = forms.ChoiceField(choices=CiterSort.choices, required=False)
-    asc = forms.BooleanField(required=False)
-    page = forms.CharField(required=False, max_length=20)
-
-    def view(self) -> tuple[str, bool, str]:
-        """(column, ascending, page) to show."""
-        if not self.is_valid():
-            return CiterSort.CONTRIBUTION, False, "1"
-        data = self.cleaned_data
-        return data["sort"] or CiterSort.CONTRIBUTION, data["asc"], data["page"] or "1"
+    run = ScoringRun.objects.current()
+    work = ScoredWork.objects.for_page(run.id if run else None).filter(id=number).first()
+    openalex_url = f"https://openalex.org/{canonical}"
+    if work is None:
+        raise NotFound(f"We hold no work {canonical}.", openalex_url=openalex_url)
+    entry: CorpusEntry | None = getattr(work, "corpus_entry", None)
+    if entry is None or not entry.in_corpus:
+        raise NotFound(not_in_corpus_message(canonical, entry), openalex_url=openalex_url)
+    return work, run
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    aria_sort: str
-    """"ascending", "descending" or "none", for the header cell."""
-    next_asc: str | None
-    """The `asc` parameter of the header's link: a click on the sorted column flips it."""
+def not_in_corpus_message(key: str, entry: CorpusEntry | None) -> str:
+    if entry is None:
+        return f"{key} is in our database as a citing work but is not in the data-sharing corpus."
+    if entry.override == CorpusEntry.Override.EXCLUDE:
+        return f"{key} is in our database but is not in the data-sharing corpus: an administrator took it out."
+    return (
+        f"{key} is in our database but is not in the data-sharing corpus: "
+        "the data-paper check did not find it to be a data-sharing paper."
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class CiterTable:
-    page: Page
-    columns: list[Column]
-    sort: str
-    ascending: bool
+@dataclass(frozen=True)
+class PaperPage:
+    """What paper.html and data.json share; `build` reads it in a fixed number of queries."""
+
+    work: ScoredWork
+    run: ScoringRun | None
+    parameters: RunParameters
+    citers: Citers
+
+    @classmethod
+    def build(cls, key: str, *, view: str = "paper") -> "PaperPage":
+        work, run = find_paper(key, view=view)
+        # The scoring run's own cap and damping, so the citers agree with the figures they explain.
+        parameters = ScoringRun.parameters(run)
+        citers = load_citers(
+            work_id=work.id, run_id=run.id if run else None, cap=parameters.cap, damping=parameters.damping
+        )
+        return cls(work=work, run=run, parameters=parameters, citers=citers)
+
+    def table_context(self, query: QueryDict) -> dict:
+        """What the citer table needs: all an htmx request for a sorted or paged table gets."""
+        return {
+            "work": self.work,
+            "run": self.run,
+            "damping": self.parameters.damping,
+            "cap": self.parameters.cap,
+            "citers": self.citers,
+            "table": citer_table(self.citers.kept, query),
+        }
+
+    def context(self, query: QueryDict) -> dict:
+        """Everything paper.html shows."""
+        work, run = self.work, self.run
+        return {
+            **self.table_context(query),
+            "top_citers": self.citers.kept[:TOP_CITERS],
+            "split": score_split(work, self.citers, damping=self.parameters.damping)
+            if work.datarank is not None
+            else None,
+            "graph": graph_for(work=work, citers=self.citers, run_id=run.id if run else None),
+            "distribution": distribution(run=run) if run else None,
+            "history": history(work_id=work.id),
+            **fair_for_page(work),
+        }
+
+    def data(self, *, url: str) -> dict:
+        """Everything the page shows, as data.json gives it; `url` is the page's own address."""
+        work, run, entry = self.work, self.run, self.work.corpus_entry
+        return {
+            "work": {
+                "openalex_id": work.openalex_id,
+                "doi": work.doi or None,
+                "title": title_text(work.title),
+                "abstract": work.abstract or None,
+                "publication_year": work.publication_year,
+                "venue": work.venue or None,
+                "type": work.type or None,
+                "cited_by_count": work.cited_by_count,
+                "referenced_works_count": work.referenced_works_count,
+                "is_oa": work.is_oa,
+                "oa_status": work.oa_status or None,
+                "is_retracted": work.is_retracted,
+                "openalex_updated": work.openalex_updated,
+                "fetched_at": work.fetched_at,
+                "url": url,
+            },
+            "data_paper_check": {
+                "passed": entry.check_passed,
+                "confidence": entry.confidence,
+                "reasons": entry.reasons,
+                "override": entry.override or None,
+                "checked_at": entry.checked_at,
+                "citers_pulled_at": entry.citers_pulled_at,
+            },
+            "run": None
+            if run is None
+            else {
+                "id": run.id,
+                "algorithm": run.algorithm,
+                "damping": run.damping,
+                "citer_cap": run.citer_cap,
+                "finished_at": run.finished_at,
+                "papers_scored": run.papers_scored,
+            },
+            "score": None if work.datarank is None else {name: getattr(work, name) for name in SCORE_FIELDS},
+            "citers": [citer_data(row) for row in self.citers.kept],
+            "self_citations_excluded": [
+                {
+                    "openalex_id": citer.openalex_id,
+                    "title": title_text(citer.title),
+                    "cited_by_count": citer.cited_by_count,
+                }
+                for citer in self.citers.excluded
+            ],
+            "fair": as_data(fair_for_page(work)),
+        }
 
 
-def citer_table(rows: list["CiterRow"], query: QueryDict) -> CiterTable:
-    """The page of the citer table the query asks for, sorted as it asks."""
-    column, ascending, page_number = CiterTableForm(query).view()
-    columns = []
-    for choice in CiterSort:
-        current = choice == column
-        # Text reads best A→Z first; numbers biggest first.
-        first_asc = choice == CiterSort.TITLE
-        next_asc = (not ascending) if current else first_asc
-        state = ("ascending" if ascending else "descending") if current else "none"
-        columns.append(Column(choice.value, choice.label, state, "1" if next_asc else None))
-    ordered = sort_rows(rows, column, ascending=ascending)
-    return CiterTable(Paginator(ordered, CITER_PAGE_SIZE).get_page(page_number), columns, column, ascending)
+# The columns of the citer CSV; DictWriter refuses a row with any other key, so they and
+# citer_data stay in step.
+CITER_COLUMNS = (
+    "position",
+    "openalex_id",
+    "doi",
+    "title",
+    "publication_year",
+    "venue",
+    "cited_by_count",
+    "referenced_works_count",
+    "term",
+    "contribution",
+    "datarank",
+    "datarank_is_base_only",
+    "in_corpus",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class CiterRow:
-    """A kept citer: `term` is its ln(1 + C_q) / max(R_q, 1), `contribution` the d·term it adds
-    to the paper's DataRank, `share` that contribution's percentage of the network contribution."""
-
-    work: Work
-    position: int
-    term: float
-    contribution: float
-    share: float
-    datarank: float
-    """Its own DataRank in the run, or its base-only value when the run did not score it."""
-    base_only: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Citers:
-    kept: list[CiterRow]
-    """In cap order, the order the score adds them up in."""
-    excluded: list[Work]
-    """Self-citations among the capped citers, left out of the score."""
-    network_contribution: float
-    """d·Σ terms over `kept`, summed as scoring.datarank sums them."""
-
-    @property
-    def held(self) -> int:
-        """Citers within the cap, counted or not."""
-        return len(self.kept) + len(self.excluded)
+def citer_data(row: CiterRow) -> dict:
+    """One counted citer as the CSV and the JSON downloads give it, figures at full precision."""
+    entry = getattr(row.work, "corpus_entry", None)
+    return {
+        "position": row.position,
+        "openalex_id": row.work.openalex_id,
+        "doi": row.work.doi or None,
+        "title": title_text(row.work.title),
+        "publication_year": row.work.publication_year,
+        "venue": row.work.venue or None,
+        "cited_by_count": row.work.cited_by_count,
+        "referenced_works_count": row.work.referenced_works_count,
+        "term": row.term,
+        "contribution": row.contribution,
+        "datarank": row.datarank,
+        "datarank_is_base_only": row.base_only,
+        "in_corpus": entry is not None and entry.in_corpus,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,51 +230,6 @@ def score_split(work: Work, citers: Citers, *, damping: float) -> Split:
         b=work.base_contribution / (1 - damping) if damping < 1 else math.log1p(work.cited_by_count),
         n=work.network_contribution / damping if damping > 0 else math.fsum(row.term for row in citers.kept),
     )
-
-
-def load_citers(*, work_id: int, run_id: int | None, cap: int, damping: float) -> Citers:
-    """The paper's capped citers with their DataRank in run `run_id` and their corpus entry, in
-    one query, split into the kept ones and the self-citations."""
-    capped = list(
-        ScoredWork.objects.capped_citers_of(work_id, cap=cap).select_related("corpus_entry").with_score(run_id)
-    )
-    kept = [citer for citer in capped if not citer.self_citation]
-    terms = [citer_contribution(c.cited_by_count, c.referenced_works_count) for c in kept]
-    network = damping * math.fsum(terms)
-    rows = [
-        _row(citer, position=position, term=term, network=network, damping=damping)
-        for position, (citer, term) in enumerate(zip(kept, terms, strict=True), 1)
-    ]
-    return Citers(kept=rows, excluded=[c for c in capped if c.self_citation], network_contribution=network)
-
-
-def _row(citer: Work, *, position: int, term: float, network: float, damping: float) -> CiterRow:
-    scored = citer.datarank is not None
-    return CiterRow(
-        work=citer,
-        position=position,
-        term=term,
-        contribution=damping * term,
-        share=100 * damping * term / network if network else 0.0,
-        datarank=citer.datarank if scored else base_contribution(citer.cited_by_count, damping=damping),
-        base_only=not scored,
-    )
-
-
-def sort_rows(rows: list[CiterRow], column: str, *, ascending: bool) -> list[CiterRow]:
-    """Rows in the asked order; equal values keep cap order, and missing values go last."""
-    keys = {
-        CiterSort.CONTRIBUTION: lambda row: row.term,
-        CiterSort.CITATIONS: lambda row: row.work.cited_by_count,
-        CiterSort.REFERENCES: lambda row: row.work.referenced_works_count,
-        CiterSort.YEAR: lambda row: row.work.publication_year,
-        CiterSort.DATARANK: lambda row: row.datarank,
-        CiterSort.TITLE: lambda row: title_text(row.work.title).casefold() or None,
-    }
-    key = keys[column]
-    # Rows come in cap order and sort() keeps equal keys in input order, reversed or not.
-    present = sorted((row for row in rows if key(row) is not None), key=key, reverse=not ascending)
-    return present + [row for row in rows if key(row) is None]
 
 
 def graph_for(*, work: Work, citers: Citers, run_id: int | None) -> dict:

@@ -19,5 +19,4 @@ urlpatterns = [
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/fair/$", views.paper_fair, name="paper_fair"),
     path("about/methodology/", views.methodology, name="methodology"),
     path("doi/<path:doi>", views.doi, name="doi"),
-    path("healthz", views.healthz, name="healthz"),
 ]

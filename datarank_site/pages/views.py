@@ -3,8 +3,6 @@
 import csv
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,26 +10,15 @@ from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from datarank_site.celery import app as celery_app
-from datarank_site.pages.fair import fair_for_page, fair_page
+from datarank_site.pages.errors import NotFound
+from datarank_site.pages.fair import fair_page
 from datarank_site.pages.forms import RankingForm, SearchForm, Sort
 from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
-from datarank_site.pages.paper import (
-    CiterRow,
-    Citers,
-    as_data,
-    citer_table,
-    distribution,
-    graph_for,
-    history,
-    load_citers,
-    score_split,
-)
-from datarank_site.pages.templatetags.titles import title_text
-from papers.models import CorpusEntry, RefreshRun, Work, WorkQuerySet
+from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
+from papers.models import Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
-from scoring.models import SCORE_FIELDS, ScoredWork, ScoringRun
+from scoring.models import ScoredWork, ScoringRun
 
 HOME_PAPERS = 50
 SEARCH_PAGE_SIZE = 25
@@ -40,9 +27,6 @@ SEARCH_COUNT_CAP = 1_000
 RANKING_PAGE_SIZE = 50
 # Work fields no list of papers shows.
 LONG_FIELDS = ("abstract", "indexed_in", "topics", "repository_locations")
-TOP_CITERS = 5
-# Work ids are 64-bit integers in the database; anything larger cannot be a work of ours.
-MAX_WORK_ID = 2**63 - 1
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -192,252 +176,41 @@ def doi(request: HttpRequest, doi: str) -> HttpResponse:
     try:
         bare = normalize_doi(doi)
     except ValueError:
-        return not_found(request, f"“{doi}” is not a DOI: a DOI looks like 10.1234/abc.")
+        raise NotFound(f"“{doi}” is not a DOI: a DOI looks like 10.1234/abc.") from None
     key = Work.objects.in_corpus().filter(doi=bare).values_list("id", flat=True).first()
     if key is None:
-        return not_found(request, f"We hold no corpus paper with the DOI {bare}.")
+        raise NotFound(f"We hold no corpus paper with the DOI {bare}.")
     return redirect("paper", key=f"W{key}")
-
-
-def find_paper(request: HttpRequest, key: str, *, view: str) -> tuple[Work, ScoringRun | None] | HttpResponse:
-    """The corpus paper `key` names with its figures from the current run (two queries), or the
-    response to send instead: a redirect to the canonical URL, or a 404 that says why."""
-    number = int(key[1:])
-    if not 0 < number <= MAX_WORK_ID:
-        return not_found(request, f"{key} is not a valid OpenAlex work id.")
-    canonical = f"W{number}"
-    if key != canonical:
-        # `w123` and `W0123` name the same work: one URL per paper.
-        return redirect(view, key=canonical, permanent=True)
-
-    run = ScoringRun.objects.current()
-    work = ScoredWork.objects.for_page(run.id if run else None).filter(id=number).first()
-    openalex_url = f"https://openalex.org/{canonical}"
-    if work is None:
-        return not_found(request, f"We hold no work {canonical}.", openalex_url=openalex_url)
-    entry: CorpusEntry | None = getattr(work, "corpus_entry", None)
-    if entry is None or not entry.in_corpus:
-        return not_found(request, not_in_corpus_message(canonical, entry), openalex_url=openalex_url)
-    return work, run
-
-
-def citers_of(work: Work, run: ScoringRun | None) -> Citers:
-    # The scoring run's own cap and damping, so the citers agree with the figures they explain.
-    return load_citers(
-        work_id=work.id,
-        run_id=run.id if run else None,
-        cap=run.citer_cap if run else settings.DATARANK_CITER_CAP,
-        damping=run.damping if run else settings.DATARANK_DAMPING,
-    )
 
 
 @vary_on_headers("HX-Request")
 def paper(request: HttpRequest, key: str) -> HttpResponse:
     """The paper page; an htmx request (sorting or paging the citer table) gets the table alone."""
-    found = find_paper(request, key, view="paper")
-    if isinstance(found, HttpResponse):
-        return found
-    work, run = found
-    citers = citers_of(work, run)
-    context = {
-        "work": work,
-        "run": run,
-        "damping": run.damping if run else settings.DATARANK_DAMPING,
-        "cap": run.citer_cap if run else settings.DATARANK_CITER_CAP,
-        "citers": citers,
-        "table": citer_table(citers.kept, request.GET),
-    }
+    page = PaperPage.build(key, view="paper")
     if request.htmx:
-        return render(request, "pages/paper.html#citer-table", context)
-    context |= {
-        "top_citers": citers.kept[:TOP_CITERS],
-        "split": score_split(work, citers, damping=context["damping"]) if work.datarank is not None else None,
-        "graph": graph_for(work=work, citers=citers, run_id=run.id if run else None),
-        "distribution": distribution(run=run) if run else None,
-        "history": history(work_id=work.id),
-        **fair_for_page(work),
-    }
-    return render(request, "pages/paper.html", context)
-
-
-# The columns of the citer CSV; DictWriter refuses a row with any other key, so they and
-# citer_data stay in step.
-CITER_COLUMNS = (
-    "position",
-    "openalex_id",
-    "doi",
-    "title",
-    "publication_year",
-    "venue",
-    "cited_by_count",
-    "referenced_works_count",
-    "term",
-    "contribution",
-    "datarank",
-    "datarank_is_base_only",
-    "in_corpus",
-)
-
-
-def citer_data(row: CiterRow) -> dict:
-    """One counted citer as the CSV and the JSON downloads give it, figures at full precision."""
-    return {
-        "position": row.position,
-        "openalex_id": row.work.openalex_id,
-        "doi": row.work.doi or None,
-        "title": title_text(row.work.title),
-        "publication_year": row.work.publication_year,
-        "venue": row.work.venue or None,
-        "cited_by_count": row.work.cited_by_count,
-        "referenced_works_count": row.work.referenced_works_count,
-        "term": row.term,
-        "contribution": row.contribution,
-        "datarank": row.datarank,
-        "datarank_is_base_only": row.base_only,
-        "in_corpus": _in_corpus(row.work),
-    }
+        return render(request, "pages/paper.html#citer-table", page.table_context(request.GET))
+    return render(request, "pages/paper.html", page.context(request.GET))
 
 
 def paper_citers_csv(request: HttpRequest, key: str) -> HttpResponse:
     """The kept citers in cap order: `contribution` adds up to the network contribution."""
-    found = find_paper(request, key, view="paper_citers_csv")
-    if isinstance(found, HttpResponse):
-        return found
-    work, run = found
+    page = PaperPage.build(key, view="paper_citers_csv")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{work.openalex_id}-citers.csv"'
-    rows = [citer_data(row) for row in citers_of(work, run).kept]
+    response["Content-Disposition"] = f'attachment; filename="{page.work.openalex_id}-citers.csv"'
     # A float's str() is its shortest exact form, so the CSV keeps full precision.
     writer = csv.DictWriter(response, fieldnames=CITER_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(citer_data(row) for row in page.citers.kept)
     return response
 
 
 def paper_data(request: HttpRequest, key: str) -> HttpResponse:
     """Everything the paper page shows, as JSON."""
-    found = find_paper(request, key, view="paper_data")
-    if isinstance(found, HttpResponse):
-        return found
-    work, run = found
-    citers = citers_of(work, run)
-    entry = work.corpus_entry
-    body = {
-        "work": {
-            "openalex_id": work.openalex_id,
-            "doi": work.doi or None,
-            "title": title_text(work.title),
-            "abstract": work.abstract or None,
-            "publication_year": work.publication_year,
-            "venue": work.venue or None,
-            "type": work.type or None,
-            "cited_by_count": work.cited_by_count,
-            "referenced_works_count": work.referenced_works_count,
-            "is_oa": work.is_oa,
-            "oa_status": work.oa_status or None,
-            "is_retracted": work.is_retracted,
-            "openalex_updated": work.openalex_updated,
-            "fetched_at": work.fetched_at,
-            "url": request.build_absolute_uri(reverse("paper", kwargs={"key": work.openalex_id})),
-        },
-        "data_paper_check": {
-            "passed": entry.check_passed,
-            "confidence": entry.confidence,
-            "reasons": entry.reasons,
-            "override": entry.override or None,
-            "checked_at": entry.checked_at,
-            "citers_pulled_at": entry.citers_pulled_at,
-        },
-        "run": None
-        if run is None
-        else {
-            "id": run.id,
-            "algorithm": run.algorithm,
-            "damping": run.damping,
-            "citer_cap": run.citer_cap,
-            "finished_at": run.finished_at,
-            "papers_scored": run.papers_scored,
-        },
-        "score": None if work.datarank is None else {name: getattr(work, name) for name in SCORE_FIELDS},
-        "citers": [citer_data(row) for row in citers.kept],
-        "self_citations_excluded": [
-            {"openalex_id": citer.openalex_id, "title": title_text(citer.title), "cited_by_count": citer.cited_by_count}
-            for citer in citers.excluded
-        ],
-        "fair": as_data(fair_for_page(work)),
-    }
-    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 1})
-    response["Content-Disposition"] = f'inline; filename="{work.openalex_id}.json"'
+    page = PaperPage.build(key, view="paper_data")
+    url = request.build_absolute_uri(reverse("paper", kwargs={"key": page.work.openalex_id}))
+    response = JsonResponse(page.data(url=url), json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'inline; filename="{page.work.openalex_id}.json"'
     return response
-
-
-def _in_corpus(work: Work) -> bool:
-    entry = getattr(work, "corpus_entry", None)
-    return entry is not None and entry.in_corpus
-
-
-def not_in_corpus_message(key: str, entry: CorpusEntry | None) -> str:
-    if entry is None:
-        return f"{key} is in our database as a citing work but is not in the data-sharing corpus."
-    if entry.override == CorpusEntry.Override.EXCLUDE:
-        return f"{key} is in our database but is not in the data-sharing corpus: an administrator took it out."
-    return (
-        f"{key} is in our database but is not in the data-sharing corpus: "
-        "the data-paper check did not find it to be a data-sharing paper."
-    )
-
-
-def not_found(request: HttpRequest, message: str, *, openalex_url: str = "") -> HttpResponse:
-    """A 404 that says what is missing, rendered here rather than raised so it reads the same
-    whether DEBUG is on or off."""
-    return render(request, "404.html", {"message": message, "openalex_url": openalex_url}, status=404)
-
-
-# The broker check gives up after this many seconds: a health check that hangs is no check.
-BROKER_TIMEOUT = 2
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """For a load balancer or a monitor: 200 when the database and the broker answer, 503 when
-    either does not; the last refresh run is shown but never makes the site unhealthy."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    last = RefreshRun.objects.order_by("-started_at").first() if checks["database"] == "ok" else None
-    healthy = all(result == "ok" for result in checks.values())
-    body = {
-        **checks,
-        "last_refresh": None
-        if last is None
-        else {
-            "status": last.status,
-            "started_at": last.started_at,
-            "finished_at": last.finished_at,
-            "resumes_at": last.resumes_at,
-            "papers_done": last.papers_done,
-            "papers_total": last.papers_total,
-        },
-        "status": "ok" if healthy else "degraded",
-    }
-    response = JsonResponse(body, status=200 if healthy else 503)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _check_database() -> str:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return f"error: {exc}"
-    return "ok"
-
-
-def _check_broker() -> str:
-    try:
-        with celery_app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT) as broker:
-            broker.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
-    except Exception as exc:  # a broker can fail in many transport-specific ways; all mean "down"
-        return f"error: {type(exc).__name__}: {exc}"
-    return "ok"
 
 
 # --- FAIR ---
@@ -445,10 +218,7 @@ def _check_broker() -> str:
 
 def paper_fair(request: HttpRequest, key: str) -> HttpResponse:
     """A paper's full FAIR evaluation: sub-scores, every check with its evidence and fix, history."""
-    found = find_paper(request, key, view="paper_fair")
-    if isinstance(found, HttpResponse):
-        return found
-    work, _ = found
+    work, _ = find_paper(key, view="paper_fair")
     return render(request, "pages/fair.html", {"work": work, **fair_page(work=work)})
 
 

@@ -242,10 +242,10 @@ def test_the_score_history_lists_each_succeeded_run(client, scored):
 
 
 def test_the_summary_gives_the_calibrated_fair_score_when_there_is_one(client, scored, monkeypatch):
-    from datarank_site.pages import views
+    from datarank_site.pages import paper
 
-    fair = views.fair_for_page(scored)
-    monkeypatch.setattr(views, "fair_for_page", lambda work: {**fair, "fair_calibrated": 59.0})
+    fair = paper.fair_for_page(scored)
+    monkeypatch.setattr(paper, "fair_for_page", lambda work: {**fair, "fair_calibrated": 59.0})
 
     assert "Its calibrated FAIR score is 59/100." in text(page_of(client))
 
