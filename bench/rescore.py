@@ -111,7 +111,7 @@ def baseline() -> tuple[float, int]:
     import numpy as np
 
     from papers.models import Citation
-    from scoring.engine import fetch_columns
+    from scoring.inputs import fetch_columns
 
     links = Citation.objects.filter(cited__corpus_entry__in_corpus=True).order_by()
     query = links.values_list("cited_id", "citing_id", "citing__cited_by_count", "citing__referenced_works_count")

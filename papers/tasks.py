@@ -15,9 +15,10 @@ from django.conf import settings
 from django.db import transaction
 
 from papers.models import RefreshRun
+from papers.openalex.citers import pull_citers
 from papers.openalex.client import BudgetExhausted, TransientError
 from papers.openalex.refresh import fail_run, refresh_papers, start_stale_refresh
-from papers.openalex.tracking import pull_citers, track_papers
+from papers.openalex.tracking import track_papers
 from scoring.tasks import rescore_corpus_task
 
 # The client already retried each call a few times; these are the slower retries on top.

@@ -9,8 +9,8 @@ from django.urls import URLPattern, path
 
 from papers.admin import OpenAlexIdSearch
 from scoring.admin_views import progress_view, rescore_view
+from scoring.diff import diff_run
 from scoring.models import PaperScore, ScoringRun
-from scoring.services import diff_run
 
 
 class WrittenByScoring(OpenAlexIdSearch):

@@ -20,9 +20,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from papers.models import CorpusEntry, RefreshRun
+from papers.openalex.citers import pull_citers
 from papers.openalex.client import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
 from papers.openalex.ingest import load_records
-from papers.openalex.tracking import move_to_merged_work, pull_citers
+from papers.openalex.tracking import move_to_merged_work
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from papers.models import Citation, CitationRemoval
+from scoring.diff import diff_run
 from scoring.models import PaperScore, ScoringRun
-from scoring.services import diff_run, rescore_corpus
+from scoring.services import rescore_corpus
 from tests.scoring.test_rescore import cites, work
 
 pytestmark = pytest.mark.django_db

@@ -9,17 +9,11 @@ from django.utils import timezone
 
 from datarank_site.celery import app as celery_app
 from papers.models import Author, Citation, CitationRemoval, CorpusEntry, Work
+from papers.openalex.citers import pull_citers
 from papers.openalex.client import BudgetExhausted, OpenAlexClient, TransientError
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
-from papers.openalex.tracking import (
-    BadIdentifier,
-    Identifiers,
-    parse_identifiers,
-    pull_citers,
-    track_papers,
-    untrack_paper,
-)
+from papers.openalex.tracking import BadIdentifier, Identifiers, parse_identifiers, track_papers, untrack_paper
 from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
 from tests.fake_openalex.app import Fault, synthetic_work
 
