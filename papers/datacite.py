@@ -5,15 +5,14 @@ What it owes its callers (the FAIR evaluation service):
 - A 404 from DataCite is an answer, not a failure: most papers have Crossref DOIs, which
   DataCite does not hold. `get_doi` returns None for it.
 - Failures sorted two ways, as in the OpenAlex client: `TransientError` (timeouts, dropped
-  connections, 5xx, 429, broken bodies; retried here a few times with capped, fully jittered
-  backoff, then raised so the caller can say "could not check" and retry later) and
+  connections, 5xx, 429, broken bodies; retried through `papers.http` a few times with capped,
+  fully jittered backoff, then raised so the caller can say "could not check" and retry later) and
   `PermanentError` (the request itself is wrong).
 - Typed results: the metadata the FAIR metrics read (`papers.models.DataCiteFacts`).
 
 One client per thread: it keeps a `requests.Session`.
 """
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
+from papers import http
 from papers.models import Creator, DataCiteFacts, PointingRecord, RelatedIdentifier, Rights
 from papers.openalex.records import normalize_doi
 
-USER_AGENT = "DataRank/1.0"
 # The reverse query's page: enough to show and to find datasets; the total comes from meta.
 POINTING_PAGE_SIZE = 100
 
@@ -35,14 +34,12 @@ class DataCiteError(Exception):
     """Anything DataCite or doi.org did not answer with the data asked for."""
 
 
-class TransientError(DataCiteError):
+class TransientError(DataCiteError, http.TransientError):
     """Worth trying again later: 5xx, 429, timeouts, dropped connections, broken bodies."""
 
 
-class PermanentError(DataCiteError):
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+class PermanentError(DataCiteError, http.PermanentError):
+    """The request itself is wrong (400, say); a 404 is no error here but an answer."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class Pointing:
     records: tuple[PointingRecord, ...]
 
 
-class DataCiteClient:
+class DataCiteClient(http.Transport):
     def __init__(
         self,
         *,
@@ -68,13 +65,14 @@ class DataCiteClient:
     ) -> None:
         self.base_url = (settings.DATACITE_API_URL if base_url is None else base_url).rstrip("/")
         self.ra_url = (settings.DOI_RA_URL if ra_url is None else ra_url).rstrip("/")
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self._sleep = sleep
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        super().__init__(
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            sleep=sleep,
+            session=session,
+        )
         # Requests sent, retries included, so callers and tests can see what a job cost.
         self.calls = 0
 
@@ -127,23 +125,15 @@ class DataCiteClient:
 
     def _get(self, url: str, params: dict[str, str], *, accept: str) -> Any:
         """The JSON body, or None for a 404; retries transient failures."""
-        attempt = 0
-        while True:
-            try:
-                return self._attempt(url, params, accept=accept)
-            except TransientError:
-                if attempt >= self.max_retries:
-                    raise
-                self._sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))
-                attempt += 1
+        return self.retrying(lambda: self._attempt(url, params, accept=accept))
 
     def _attempt(self, url: str, params: dict[str, str], *, accept: str) -> Any:
         self.calls += 1
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout, headers={"Accept": accept})
+            response = self.send(url, params, headers={"Accept": accept})
         except requests.Timeout as error:
             raise TransientError(f"{_host(url)} did not answer in time") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+        except http.DROPPED as error:
             raise TransientError(f"{_host(url)} could not be reached") from error
         status = response.status_code
         if status == 404:

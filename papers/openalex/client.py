@@ -6,8 +6,8 @@ What it owes its callers (the tracking commands, the citer pulls, the Celery tas
   10,000 a day), so ids and DOIs go 100 to a call, citers 100 to a page, and a pull stops at its
   cap or at `meta.count` without asking for an empty last page. `list_calls` counts the list
   requests sent; `budget` holds what the server last said through its `X-RateLimit-*` headers.
-- Failures sorted three ways: `TransientError` (retried here with capped, fully jittered
-  exponential backoff, honouring `Retry-After`; raised once the retries are spent),
+- Failures sorted three ways: `TransientError` (retried through `papers.http` with capped, fully
+  jittered exponential backoff, honouring `Retry-After`; raised once the retries are spent),
   `PermanentError` (a bad request, key or id: retrying cannot help) and `BudgetExhausted`
   (the day's budget is spent: never retried here, the caller waits until `resets_at`).
 - Records through `papers.openalex.records.parse_work`; one malformed record in a page is skipped and
@@ -16,18 +16,17 @@ What it owes its callers (the tracking commands, the citer pulls, the Celery tas
 One client per thread: it keeps a `requests.Session` and counters.
 """
 
-import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
 
+from papers import http
 from papers.openalex.records import RecordError, WorkRecord, normalize_doi, openalex_number, parse_work
 
 # The documented maximum page size (the API answers up to 200 today, undocumented) and the
@@ -60,29 +59,19 @@ SELECT_FIELDS = (
     "datasets",
 )
 
-USER_AGENT = "DataRank/1.0"
-
 
 class OpenAlexError(Exception):
     """Anything the OpenAlex API did not answer with the data asked for."""
 
 
-class TransientError(OpenAlexError):
+class TransientError(OpenAlexError, http.TransientError):
     """Worth trying again later: 5xx, timeouts, dropped connections, broken bodies, rate limits.
 
     `retry_after` is the server's `Retry-After` in seconds, when it sent one."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
-
-class PermanentError(OpenAlexError):
+class PermanentError(OpenAlexError, http.PermanentError):
     """The request itself is wrong (400), the key is refused (401) or the work does not exist (404)."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class BudgetExhausted(OpenAlexError):
@@ -110,7 +99,7 @@ class SkippedRecord:
     reason: str
 
 
-class OpenAlexClient:
+class OpenAlexClient(http.Transport):
     def __init__(
         self,
         *,
@@ -132,14 +121,16 @@ class OpenAlexClient:
         self.api_key = settings.OPENALEX_API_KEY if api_key is None else api_key
         self.mailto = settings.OPENALEX_MAILTO if mailto is None else mailto
         self.include_xpac = settings.OPENALEX_INCLUDE_XPAC if include_xpac is None else include_xpac
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.max_wait = max_wait
-        self._sleep = sleep
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = f"{USER_AGENT} (mailto:{self.mailto})" if self.mailto else USER_AGENT
+        super().__init__(
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_wait=max_wait,
+            sleep=sleep,
+            session=session,
+            mailto=self.mailto,
+        )
         self.session.headers["Accept"] = "application/json"
         # Every list request sent, retries included: an upper bound on the budget spent.
         self.list_calls = 0
@@ -266,31 +257,16 @@ class OpenAlexClient:
             params = {**params, "api_key": self.api_key}
         if self.mailto:
             params = {**params, "mailto": self.mailto}
-        attempt = 0
-        while True:
-            try:
-                return self._attempt(path, params, list_call=list_call)
-            except TransientError as error:
-                if attempt >= self.max_retries:
-                    raise
-                if error.retry_after is not None:
-                    if error.retry_after > self.max_wait:
-                        raise
-                    delay = error.retry_after
-                else:
-                    delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
-                self._sleep(delay)
-                attempt += 1
+        return self.retrying(lambda: self._attempt(path, params, list_call=list_call))
 
     def _attempt(self, path: str, params: dict[str, str], *, list_call: bool) -> dict[str, Any]:
         if list_call:
             self.list_calls += 1
         try:
-            response = self.session.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
+            response = self.send(f"{self.base_url}{path}", params)
         except requests.Timeout as error:
             raise TransientError(f"OpenAlex did not answer in time: {error}") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            # A reset connection, or a body cut short of its Content-Length.
+        except http.DROPPED as error:
             raise TransientError(f"OpenAlex connection failed: {error}") from error
         self._read_budget(response)
         status = response.status_code
@@ -303,7 +279,7 @@ class OpenAlexClient:
                 raise TransientError(f"OpenAlex answered {path} with JSON that is not an object")
             return body
         message = _error_message(response)
-        retry_after = _retry_after(response.headers.get("Retry-After"))
+        retry_after = http.retry_after(response.headers.get("Retry-After"))
         if status == 429 and _is_budget_exhausted(response, message):
             raise BudgetExhausted(
                 f"OpenAlex's daily budget is spent ({message})", resets_at=self._resets_at(response, retry_after)
@@ -373,23 +349,6 @@ def _is_budget_exhausted(response: requests.Response, message: str) -> bool:
         "insufficient budget" in f"{message} {response.text}".lower()
         or _int_header(response, "X-RateLimit-Remaining") == 0
     )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """`Retry-After` as seconds: it is either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _int_header(response: requests.Response, name: str) -> int | None:
