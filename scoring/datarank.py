@@ -136,3 +136,13 @@ def format_top_percent(top_percent: float) -> str:
     if tenths < 10:
         return f"{tenths:.1f}%"
     return f"{math.ceil(round(top_percent, 6))}%"
+
+
+def format_share(percent: float) -> str:
+    """A share of a score in percent, whole numbers: 94.6 -> "95%", but never "0%" or "100%" for
+    a share that is not exactly that, so a small part never reads as none."""
+    if 0 < percent < 1:
+        return "<1%"
+    if 99 < percent < 100:
+        return ">99%"
+    return f"{round(percent)}%"

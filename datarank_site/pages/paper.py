@@ -8,6 +8,7 @@ cached, the graph per paper, run and citer set, the distribution per run."""
 
 import dataclasses
 import hashlib
+import html
 import math
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from django.db.models.functions import Cast, Floor
 from django.forms.models import model_to_dict
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from datarank_site.pages.citers import CiterRow, Citers, citer_table, load_citers
 from datarank_site.pages.errors import NotFound, Redirect
@@ -25,6 +27,7 @@ from datarank_site.pages.fair import fair_for_page
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from datarank_site.pages.templatetags.titles import title_text
 from papers.models import Citation, CorpusEntry, Work
+from scoring.explain import not_yet_scored, why_this_datarank
 from scoring.models import SCORE_FIELDS, PaperScore, RunParameters, ScoredWork, ScoringRun
 
 HISTOGRAM_BINS = 40
@@ -101,12 +104,33 @@ class PaperPage:
     def context(self, query: QueryDict) -> dict:
         """Everything paper.html shows."""
         work, run = self.work, self.run
+        split = score_split(work, self.citers, damping=self.parameters.damping) if work.datarank is not None else None
+        if split is None:
+            why = not_yet_scored(cited_by_count=work.cited_by_count, citers_held=len(self.citers.kept))
+        else:
+            why = why_this_datarank(
+                cited_by_count=work.cited_by_count,
+                base_contribution=work.base_contribution,
+                network_contribution=work.network_contribution,
+                datarank=work.datarank,
+                citing_works=work.citing_works,
+                citers_with_signal=work.citers_with_signal,
+                self_citations_excluded=work.self_citations_excluded,
+                cap_bound=work.cap_bound,
+                base_percent=split.base_percent,
+                network_percent=split.network_percent,
+                b=split.b,
+                n=split.n,
+                damping=self.parameters.damping,
+                cap=self.parameters.cap,
+            )
         return {
             **self.table_context(query),
             "top_citers": self.citers.kept[:TOP_CITERS],
-            "split": score_split(work, self.citers, damping=self.parameters.damping)
-            if work.datarank is not None
-            else None,
+            "split": split,
+            # The sentences are plain text for element content, where only &, < and > need escaping;
+            # autoescaping would also spell their apostrophes &#x27;, which the page's prose never did.
+            "why": {name: mark_safe(html.escape(text, quote=False)) for name, text in dataclasses.asdict(why).items()},
             "graph": graph_for(work=work, citers=self.citers, run_id=run.id if run else None),
             "distribution": distribution(run=run) if run else None,
             "history": history(work_id=work.id),

@@ -2,7 +2,7 @@
 
 from django import template
 
-from scoring.datarank import base_contribution, format_top_percent
+from scoring.datarank import base_contribution, format_share, format_top_percent
 
 register = template.Library()
 
@@ -21,13 +21,8 @@ def base_only(cited_by_count: int, damping: float) -> float:
 
 @register.filter
 def share(percent: float) -> str:
-    """A share of a score in percent, whole numbers: 94.6 -> "95%", but never "0%" or "100%" for
-    a share that is not exactly that, so a small part never reads as none."""
-    if 0 < percent < 1:
-        return "<1%"
-    if 99 < percent < 100:
-        return ">99%"
-    return f"{round(percent)}%"
+    """94.6 -> "95%", 0.4 -> "<1%" (see format_share)."""
+    return format_share(percent)
 
 
 @register.filter
