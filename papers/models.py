@@ -94,6 +94,16 @@ class Work(models.Model):
     fetched_at = models.DateTimeField(help_text="When we read this record (file load or API call).")
     license = models.CharField(max_length=100, blank=True, help_text="The licence OpenAlex found, e.g. cc-by.")
     datasets = models.JSONField(default=list, blank=True, help_text="OpenAlex ids of the datasets linked to it.")
+    primary_topic = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="OpenAlex's primary topic: {topic, subfield, field, domain: {id, name}}; empty when it gives none.",
+    )
+    # Its own column, indexed: cohorts are the papers of one subfield (DESIGN.md §1).
+    subfield_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    source_type = models.CharField(
+        max_length=30, blank=True, help_text="The primary location's source type: journal, repository, …"
+    )
 
     objects = WorkQuerySet.as_manager()
 

@@ -53,6 +53,7 @@ SELECT_FIELDS = (
     "is_retracted",
     "indexed_in",
     "topics",
+    "primary_topic",
     "locations",
     "updated_date",
     "abstract_inverted_index",

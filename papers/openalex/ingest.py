@@ -24,7 +24,7 @@ CorpusMode = Literal["data", "all", "none"]
 WORK_FIELDS = [
     "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
-    "fetched_at", "license", "datasets",
+    "fetched_at", "license", "datasets", "primary_topic", "subfield_id", "source_type",
 ]  # fmt: skip
 CHECK_FIELDS = ["check_passed", "confidence", "reasons", "included", "checked_at"]
 
@@ -148,7 +148,16 @@ def _work(record: WorkRecord, fetched_at: datetime) -> Work:
         fetched_at=fetched_at,
         license=_fit(record.license, Work, "license"),
         datasets=list(record.datasets),
+        primary_topic=_topic_data(record),
+        subfield_id=record.primary_topic.subfield[0] if record.primary_topic else None,
+        source_type=_fit(record.source_type, Work, "source_type"),
     )
+
+
+def _topic_data(record: WorkRecord) -> dict | None:
+    if record.primary_topic is None:
+        return None
+    return {level: {"id": number, "name": name} for level, (number, name) in record.primary_topic._asdict().items()}
 
 
 def _fit(value: str, model: type, field: str) -> str:
@@ -244,7 +253,13 @@ def _save_corpus_entries(records: list[WorkRecord], *, corpus: CorpusMode, check
     entries = []
     added = 0
     for record in records:
-        verdict = check_data_paper(type=record.type, venue=record.venue, title=record.title, abstract=record.abstract)
+        verdict = check_data_paper(
+            type=record.type,
+            venue=record.venue,
+            title=record.title,
+            abstract=record.abstract,
+            source_type=record.source_type,
+        )
         was_included, override = held.get(record.id, (False, CorpusEntry.Override.NONE))
         # Loading only ever adds to the corpus; taking a paper out is an admin's decision.
         included = was_included or verdict.passed or corpus == "all"

@@ -36,6 +36,16 @@ class Author(NamedTuple):
     orcid: str
 
 
+class PrimaryTopic(NamedTuple):
+    """OpenAlex's primary topic of a work and the subfield, field and domain above it, each as
+    (the number of its OpenAlex id, its name): `subfields/2211` is 2211."""
+
+    topic: tuple[int, str]
+    subfield: tuple[int, str]
+    field: tuple[int, str]
+    domain: tuple[int, str]
+
+
 @dataclass(frozen=True)
 class WorkRecord:
     id: int
@@ -62,6 +72,9 @@ class WorkRecord:
     license: str = ""
     # OpenAlex ids (W…) of the datasets OpenAlex links to the work.
     datasets: tuple[str, ...] = ()
+    primary_topic: PrimaryTopic | None = None
+    # The kind of source of the primary location: journal, repository, conference, … ("" when none).
+    source_type: str = ""
 
     @property
     def openalex_id(self) -> str:
@@ -152,6 +165,8 @@ def parse_work(raw: Any) -> WorkRecord:
         referenced_ids=tuple(referenced_ids),
         license=_license(raw),
         datasets=_datasets(raw),
+        primary_topic=_primary_topic(raw),
+        source_type=_source_type(raw),
     )
 
 
@@ -195,6 +210,37 @@ def _venue(raw: Mapping) -> str:
     location = _object(raw, "primary_location")
     source = _object(location, "source", where="primary_location.source")
     return _text(source, "display_name", where="primary_location.source.display_name")
+
+
+def _source_type(raw: Mapping) -> str:
+    location = _object(raw, "primary_location")
+    source = _object(location, "source", where="primary_location.source")
+    return _text(source, "type", where="primary_location.source.type")
+
+
+# The number at the end of a taxonomy id: `https://openalex.org/subfields/2211`, `…/T10399`.
+_TRAILING_NUMBER = re.compile(r"(\d+)/?$")
+
+
+def _primary_topic(raw: Mapping) -> PrimaryTopic | None:
+    """None when OpenAlex gives no primary topic (about 2% of the sample) or a part of it is
+    missing: a cohort needs the whole path, and half a topic would mislabel a paper."""
+    topic = raw.get("primary_topic")
+    if topic is None:
+        return None
+    if not isinstance(topic, Mapping):
+        raise RecordError("primary_topic must be an object")
+    parts = [("topic", topic)] + [(level, topic.get(level)) for level in ("subfield", "field", "domain")]
+    named = []
+    for level, part in parts:
+        if not isinstance(part, Mapping):
+            return None
+        number = _TRAILING_NUMBER.search(part.get("id") or "") if isinstance(part.get("id"), str) else None
+        name = _text(part, "display_name", where=f"primary_topic.{level}.display_name")
+        if number is None or not name:
+            return None
+        named.append((int(number[1]), name))
+    return PrimaryTopic(*named)
 
 
 def _authors(raw: Mapping) -> tuple[tuple[Author, ...], bool]:

@@ -130,6 +130,21 @@ def test_the_bundled_snapshot_loads_with_every_link_between_its_works():
     assert set(Citation.objects.filter(cited_id__in=held).values_list("citing_id", "cited_id")) == expected
 
 
+def test_it_keeps_the_primary_topic_and_its_subfield_for_cohorts():
+    load(SNAPSHOT, corpus="none")
+    with gzip.open(SNAPSHOT, "rt") as lines:
+        raws = {int(raw["id"].rsplit("W", 1)[-1]): raw for raw in map(json.loads, lines)}
+    held = {work.id: work for work in Work.objects.all()}
+
+    with_topic = [number for number, raw in raws.items() if raw.get("primary_topic")]
+    assert len(with_topic) == 3_594
+    for number in with_topic[:50]:
+        subfield = raws[number]["primary_topic"]["subfield"]
+        assert held[number].subfield_id == int(subfield["id"].rsplit("/", 1)[-1])
+        assert held[number].primary_topic["subfield"]["name"] == subfield["display_name"]
+    assert Work.objects.filter(subfield_id__isnull=True).count() == 3_684 - 3_594
+
+
 def test_it_streams_json_lines_with_progress_in_compressed_bytes(tmp_path):
     path = write_lines(tmp_path / "works.jsonl.gz", [json.dumps(raw) for raw in results(REFERENCES)], gzipped=True)
     work_file = WorkFile(path)

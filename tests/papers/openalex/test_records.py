@@ -239,3 +239,28 @@ def test_it_checks_the_kind_of_an_openalex_id_when_asked():
     assert openalex_number("https://openalex.org/A5", kind="A") == 5
     with pytest.raises(ValueError, match="not an OpenAlex W id"):
         openalex_number("A5", kind="W")
+
+
+def test_it_reads_the_primary_topic_down_to_the_domain(real):
+    topic = parse_work(real["W3045921891"]).primary_topic
+    raw = real["W3045921891"]["primary_topic"]
+
+    assert topic.subfield == (int(raw["subfield"]["id"].rsplit("/", 1)[-1]), raw["subfield"]["display_name"])
+    assert topic.topic[0] == int(raw["id"].rsplit("T", 1)[-1])
+    assert topic.domain[1] == raw["domain"]["display_name"]
+
+
+def test_a_missing_or_partial_primary_topic_is_none_never_half_a_topic():
+    assert parse_work(minimal()).primary_topic is None
+    assert parse_work(minimal(primary_topic=None)).primary_topic is None
+    partial = {"id": "https://openalex.org/T1", "display_name": "T", "subfield": None, "field": None, "domain": None}
+    assert parse_work(minimal(primary_topic=partial)).primary_topic is None
+    with pytest.raises(RecordError, match="primary_topic"):
+        parse_work(minimal(primary_topic="Geophysics"))
+
+
+def test_it_reads_the_source_type_of_the_primary_location():
+    repository = {"source": {"display_name": "Zenodo", "type": "repository"}}
+
+    assert parse_work(minimal(primary_location=repository)).source_type == "repository"
+    assert parse_work(minimal(primary_location={"source": None})).source_type == ""
