@@ -1,12 +1,27 @@
+import re
+
 import pytest
 
-from papers.datapaper import PASS_AT, check_data_paper
+import papers.datapaper
+from papers.datapaper import NEVER_DATA_PAPERS, PASS_AT, WEIGHTS, check_data_paper, combine
 
 
-def check(*, type="article", venue="", title="", abstract="", datacite_resource_type=None):
+def check(*, type="article", venue="", title="", abstract="", source_type="", datacite_resource_type=None):
     return check_data_paper(
-        type=type, venue=venue, title=title, abstract=abstract, datacite_resource_type=datacite_resource_type
+        type=type,
+        venue=venue,
+        title=title,
+        abstract=abstract,
+        source_type=source_type,
+        datacite_resource_type=datacite_resource_type,
     )
+
+
+def fired(verdict) -> set[str]:
+    return {signal.name for signal in verdict.signals}
+
+
+ZENODO = "Zenodo (CERN European Organization for Nuclear Research)"
 
 
 def test_it_passes_an_openalex_dataset():
@@ -32,6 +47,30 @@ def test_it_matches_a_data_journal_by_its_whole_name_only():
     assert check(venue="database").passed
     assert not check(venue="Journal of Database Management").passed
     assert not check(venue="Scientific Data Analysis Letters").passed
+    assert not check(venue="Journal of Big Data").passed
+
+
+@pytest.mark.parametrize(
+    "venue",
+    [
+        "EARTH SYSTEM SCIENCE DATA",
+        "Earth System Science Data Discussions",
+        "Earth system science data.",
+        "Earth  System Science\u00a0Data",
+        "Data in brief",
+        "The Scientific Data",
+        "Data (Basel)",
+        "Journal of Global Change Data and Discovery",
+        "Journal of Global Change Data & Discovery",
+        "Database: the journal of biological databases & curation",
+        "GigaScience.",
+    ],
+)
+def test_a_data_journal_matches_despite_punctuation(venue):
+    verdict = check(venue=venue, title="Soil moisture of the Sahel")
+    assert verdict.passed
+    assert fired(verdict) == {"data journal"}
+    assert verdict.confidence == pytest.approx(WEIGHTS["data journal"])
 
 
 def test_it_passes_imagenet_on_its_title():
@@ -49,8 +88,9 @@ def test_it_passes_imagenet_on_its_title():
         ("Parallel corpora for machine translation", "corpus"),
         ("An atlas of human brain cells", "atlas"),
         ("The Framingham cohort at 70", "cohort"),
-        ("A benchmark for graph learning", "benchmark"),
+        ("A benchmark dataset for graph learning", "dataset"),
         ("An earthquake catalogue of Borneo", "catalogue"),
+        ("A global inventory of rock glaciers", "inventory"),
     ],
 )
 def test_it_finds_cue_words_in_the_title_plural_too(title, cue):
@@ -66,11 +106,246 @@ def test_it_matches_cue_words_as_whole_words_only(title):
     assert not check(title=title).passed
 
 
+# Atlas, benchmark: words that look like cues and are not
+
+
+@pytest.mark.parametrize(
+    ("title", "place"),
+    [
+        ("Iron oxide deposits of the Anti-Atlas, Morocco", None),
+        ("Gold mineralization in the Bou Azzer District, Anti\u2010Atlas, Morocco", None),
+        ("Jurassic rifting in the High Atlas", "High Atlas"),
+        ("Folding of the Middle Atlas", "Middle Atlas"),
+        ("Basin inversion in the Saharan Atlas, Algeria", "Saharan Atlas"),
+        ("Thrust tectonics of the Tell Atlas", "Tell Atlas"),
+        ("Exhumation history of the Moroccan Atlas", "Moroccan Atlas"),
+        ("Uplift of the Atlas Mountains", "Atlas Mountains"),
+    ],
+)
+def test_a_place_called_anti_atlas_is_not_an_atlas(title, place):
+    verdict = check(title=title, abstract=f"We map faults across the {place or 'Anti-Atlas'}.")
+    assert not verdict.passed
+    assert verdict.confidence == 0
+    if place:
+        assert f"'{place}' is a place name, not an atlas" in verdict.reasons
+
+
+def test_an_atlas_of_the_high_atlas_is_an_atlas():
+    verdict = check(title="A geochemical atlas of the High Atlas")
+    assert verdict.passed
+    assert "title mentions 'atlas'" in verdict.reasons
+    assert "'High Atlas' is a place name, not an atlas" in verdict.reasons
+
+
+def test_the_atlas_detector_is_not_an_atlas():
+    verdict = check(title="Search for dark photons with the ATLAS detector")
+    assert not verdict.passed
+    assert "'ATLAS' is the experiment at CERN, not an atlas" in verdict.reasons
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Scalar relativistic effects with multiwavelets: implementation and benchmark", "Benchmarking seismic solvers"],
+)
+def test_a_benchmark_alone_is_not_a_dataset(title):
+    verdict = check(title=title, abstract="This work provides a benchmark for multilevel algorithms.")
+    assert not verdict.passed
+    assert verdict.confidence == 0
+    assert "'benchmark' alone is a computational benchmark, not a dataset" in verdict.reasons
+
+
+def test_a_benchmark_dataset_is_a_dataset():
+    verdict = check(title="SeisBench: a benchmark dataset of earthquake waveforms")
+    assert verdict.passed
+    assert "title mentions 'dataset'" in verdict.reasons
+
+
+# Titles that use a dataset without offering one
+
+
+@pytest.mark.parametrize(
+    ("title", "phrase"),
+    [
+        (
+            "Multi-labelled taxonomic prediction using a small benthic foraminifera dataset",
+            "prediction using a small benthic foraminifera dataset",
+        ),
+        ("Groundwater risk assessment through multiple datasets", "through multiple datasets"),
+        ("Automating the search of benthic foraminifera in an online database", "in an online database"),
+        ("Examination of a real seismic data set", "Examination of a real seismic data set"),
+        ("Deep learning classification of the LANDSAT dataset", "Deep learning classification of the LANDSAT dataset"),
+        ("Fault slip rates from a global compilation", "from a global compilation"),
+    ],
+)
+def test_a_title_that_only_uses_a_dataset_is_weaker(title, phrase):
+    verdict = check(title=title)
+    assert not verdict.passed
+    assert verdict.confidence == pytest.approx(WEIGHTS["title cue used"])
+    assert fired(verdict) == {"title cue used"}
+    assert verdict.reasons[0].endswith(f"only as data it uses: '{phrase}'")
+
+
+def test_a_used_dataset_still_adds_to_other_signals():
+    verdict = check(
+        title="Machine learning on a new dataset of foraminifera images",
+        abstract="Here we present a new dataset of 2,000 SEM images, freely available.",
+    )
+    assert verdict.passed
+    assert fired(verdict) == {"title cue used", "abstract introduces data", "abstract cue"}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Landslides in Nepal: a new inventory from satellite images",
+        "Deep learning for crack detection: a benchmark dataset",
+        "ESTABLISHING A FORAMINIFERA DATABASE USING A SPECIES DISTRIBUTION MODEL",
+    ],
+)
+def test_a_dataset_the_title_offers_is_not_weakened_by_other_clauses(title):
+    verdict = check(title=title)
+    assert verdict.passed
+    assert fired(verdict) == {"title cue"}
+
+
+# Deposits in repositories
+
+
+def test_a_zenodo_deposit_typed_article_passes():
+    verdict = check(
+        type="article",
+        venue=ZENODO,
+        source_type="repository",
+        title="Data for: Cold sintering of waste concrete powder",
+    )
+    assert verdict.passed
+    assert verdict.reasons == (
+        f"held in {ZENODO}, a general-purpose repository",
+        "title announces data: 'Data for:'",
+    )
+    assert verdict.confidence == pytest.approx(1 - 0.7 * 0.4)
+
+
+def test_a_zenodo_deposit_typed_other_titled_data_dash_passes():
+    title = 'Data - "Cold Sintering of Waste Concrete Powder " paper'
+    verdict = check(type="other", venue=ZENODO, source_type="repository", title=title)
+    assert verdict.passed
+    assert "title announces data: 'Data -'" in verdict.reasons
+
+
+def test_supplementary_material_on_figshare_passes_and_figures_do_not():
+    material = check(
+        venue="Figshare",
+        source_type="repository",
+        title='Supplementary material from "Towards implementing porous frameworks in solar cells"',
+    )
+    figures = check(
+        venue="Figshare", source_type="repository", title="Figures S1 - S5 from Towards implementing porous frameworks"
+    )
+    assert material.passed
+    assert fired(material) == {"general repository", "title announces supplementary material"}
+    assert not figures.passed
+
+
+@pytest.mark.parametrize(
+    ("type", "title"),
+    [
+        ("other", "GeoSIRR: Geological Section Interpretation, Reconstruction & Refinement"),
+        ("other", "Test FraCSPy"),
+        ("article", "Effect of plasticizer additives on the mechanical properties of cement composite"),
+    ],
+)
+def test_software_and_papers_on_zenodo_do_not_pass_on_the_repository_alone(type, title):
+    verdict = check(type=type, venue=ZENODO, source_type="repository", title=title)
+    assert not verdict.passed
+    assert verdict.confidence == pytest.approx(WEIGHTS["general repository"])
+
+
+@pytest.mark.parametrize(
+    "venue",
+    [
+        "Data Archiving and Networked Services (DANS)",
+        "Mendeley Data",
+        "PANGAEA",
+        "Dryad",
+        "Harvard Dataverse",
+        "The Cambridge Structural Database",
+        "GFZ Data Services",
+        "Digital Rocks Portal",
+        "4TU.ResearchData",
+    ],
+)
+def test_a_work_held_in_a_data_only_repository_passes(venue):
+    verdict = check(type="article", venue=venue, source_type="repository", title="Guelph Dolomite characterization")
+    assert verdict.passed
+    assert verdict.reasons == (f"held in {venue}, a repository of data only",)
+
+
+@pytest.mark.parametrize(
+    "venue",
+    [
+        "King Abdullah University of Science and Technology Repository (King Abdullah University of Science and "
+        "Technology)",
+        "arXiv (Cornell University)",
+        "SSRN Electronic Journal",
+        "KTH Publication Database DiVA (KTH Royal Institute of Technology)",
+        "Research Square (Research Square)",
+    ],
+)
+def test_an_institutional_or_preprint_repository_is_no_data_signal(venue):
+    verdict = check(type="article", venue=venue, source_type="repository", title="Seismic wave propagation")
+    assert not verdict.passed
+    assert verdict.signals == ()
+
+
+@pytest.mark.parametrize("source_type", ["journal", "", "conference"])
+def test_a_repository_name_counts_only_for_a_repository_source(source_type):
+    assert check(venue="Mendeley Data", source_type=source_type).signals == ()
+
+
+@pytest.mark.parametrize(
+    ("title", "announced"),
+    [
+        ("Data for: Role played by clay content in reservoir quality", "Data for:"),
+        ("Data from: Seed dispersal by birds", "Data from:"),
+        ("Dataset: Borehole temperatures of Sabah", "Dataset:"),
+        ("Replication Data for: Trade and growth", "Replication Data for:"),
+        ("Supplementary data for the paper on Sabah tomography", "Supplementary data for the paper"),
+        ('Supplemental Datafiles for the manuscript "Crustal structure of northern Borneo"', None),
+        ("(Table S1) Palynology of IODP Hole 302-M0004A", "(Table S1)"),
+        ("Altmetrics and open access citation trends: data set", ": data set"),
+    ],
+)
+def test_a_title_announcing_data_passes_alone(title, announced):
+    verdict = check(title=title)
+    assert verdict.passed
+    assert fired(verdict) == {"title announces data"}
+    assert verdict.confidence == pytest.approx(WEIGHTS["title announces data"])
+    if announced:
+        assert verdict.reasons == (f"title announces data: '{announced}'",)
+
+
+@pytest.mark.parametrize(
+    "title", ["Data-driven modelling of reservoir pressure", "Data from the Apollo missions constrain the lunar core"]
+)
+def test_data_at_the_start_of_a_title_is_not_always_an_announcement(title):
+    assert check(title=title).signals == ()
+
+
+def test_an_abstract_in_which_a_deposit_describes_itself():
+    verdict = check(abstract="<strong>This dataset includes:</strong> sampling locations of Arabian sands.")
+    assert "abstract describes a deposit: 'This dataset includes'" in verdict.reasons
+    assert "abstract introduces data" in fired(verdict)
+
+
+# The abstract
+
+
 def test_scattered_cue_words_in_an_abstract_do_not_pass_alone():
     verdict = check(abstract="We evaluate on three benchmark datasets and a public database.")
     assert not verdict.passed
     assert 0 < verdict.confidence < PASS_AT
-    assert verdict.reasons == ("abstract mentions 'benchmark', 'dataset' and 'database'",)
+    assert verdict.reasons == ("abstract mentions 'dataset' and 'database'",)
 
 
 def test_an_abstract_introducing_a_dataset_passes():
@@ -79,11 +354,73 @@ def test_an_abstract_introducing_a_dataset_passes():
     assert verdict.reasons[0] == "abstract introduces data: 'Here we present a new dataset'"
 
 
+def test_at_most_three_abstract_cue_words_count():
+    verdict = check(abstract="A database, a corpus, a cohort, an inventory and a compilation.")
+    (signal,) = verdict.signals
+    assert (signal.name, signal.times) == ("abstract cue", 3)
+    assert verdict.confidence == pytest.approx(1 - 0.85**3, abs=1e-4)
+
+
+# How signals combine
+
+
+def test_the_threshold_is_half():
+    assert PASS_AT == 0.5
+    at_half = check(abstract="This file contains the borehole logs of the KAUST wells.")
+    below = check(title='Supplementary material from "Sabah tomography"')
+    assert at_half.confidence == pytest.approx(0.5)
+    assert at_half.passed
+    assert below.confidence == pytest.approx(0.45)
+    assert not below.passed
+
+
 def test_signals_add_up_to_a_higher_confidence():
     title_only = check(title="A dataset of soil cores")
     both = check(title="A dataset of soil cores", venue="Data in Brief")
     assert both.confidence > title_only.confidence
     assert both.reasons == ("published in the data journal Data in Brief", "title mentions 'dataset'")
+
+
+def test_every_weighted_signal_is_a_reason_and_the_confidence_is_their_noisy_or():
+    verdict = check(
+        type="dataset",
+        venue="Figshare",
+        source_type="repository",
+        title="(Table S1) A dataset of stable isotopes",
+        abstract="This data set contains isotope ratios; the database and catalogue are online.",
+    )
+    assert [signal.reason for signal in verdict.signals] == [
+        reason for reason in verdict.reasons if any(s.reason == reason for s in verdict.signals)
+    ]
+    assert all(signal.weight == WEIGHTS[signal.name] for signal in verdict.signals)
+    assert verdict.confidence == combine(verdict.signals)
+    assert str(verdict.signals[0]) == "OpenAlex type is dataset (0.95)"
+    assert str(verdict.signals[-1]).endswith("(3 x 0.15)")
+
+
+def test_the_docstring_tables_every_weight():
+    """The module docstring's weight table lists every weight in WEIGHTS, and no other."""
+    tabled = re.findall(r"\s(0\.\d\d)$", papers.datapaper.__doc__, re.M)
+    assert sorted(map(float, tabled)) == sorted(WEIGHTS.values())
+
+
+@pytest.mark.parametrize("never", sorted(NEVER_DATA_PAPERS))
+def test_every_never_data_type_fails(never):
+    verdict = check(
+        type=never,
+        venue="Scientific Data",
+        source_type="journal",
+        title="Data for: A database of river chemistry",
+        abstract="Here we present a new dataset of river chemistry.",
+        datacite_resource_type="Dataset",
+    )
+    assert not verdict.passed
+    assert verdict.confidence == 0
+    assert verdict.reasons[-1] == f"OpenAlex type is {never}, which never shares data itself"
+
+
+def test_the_five_never_data_types():
+    assert {"erratum", "retraction", "editorial", "peer-review", "paratext"} == NEVER_DATA_PAPERS
 
 
 def test_an_erratum_never_passes():
@@ -105,6 +442,7 @@ def test_confidence_stays_between_zero_and_one():
         type="dataset",
         datacite_resource_type="Dataset",
         venue="Earth System Science Data",
+        source_type="repository",
         title="A dataset and atlas",
         abstract="We present a database, a corpus, a cohort and a benchmark.",
     )
