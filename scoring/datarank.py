@@ -14,8 +14,12 @@ with p — are removed after the cap. N(p) is summed with `math.fsum` over the k
 cap order: fsum is correctly rounded, so the figure does not depend on float accumulation
 error and a rerun over the same data gives byte-identical results.
 
-Ranks are competition ranks (1 = best, ties share the best rank); top_percent = 100·rank/N;
-tiers S1-S5 are equal quintiles of rank.
+Only papers that score above zero are ranked; a DataRank of 0 is no rank at all. Among the N
+ranked papers: rank = 1 + the number scoring strictly higher (ties share the best rank);
+k = the number scoring at least as high, the paper and its ties included; top_percent = 100·k/N
+and tier = ⌈5·k/N⌉, so a tie never flatters anyone. A cohort (the ranked papers of the same
+OpenAlex subfield published within a year of the paper) gets the same k/N rule, shown from 20
+papers on.
 
 No Django here: everything takes and returns plain values, so it is tested with plain numbers.
 """
@@ -60,6 +64,19 @@ class Rank:
     rank: int
     top_percent: float
     tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    size: int
+    """n: the ranked papers of the cohort, the paper itself included."""
+    top_percent: float | None
+    """100·k/n, or None when n < COHORT_MIN_SIZE: a percentile of a handful says nothing."""
+
+
+COHORT_MIN_SIZE = 20
+# Publication years either side of the paper's own that its cohort spans.
+COHORT_YEARS = 1
 
 
 def base_contribution(cited_by_count: int, *, damping: float) -> float:
@@ -112,18 +129,56 @@ def score_paper(
 
 
 def rank_scores(scores: Mapping[int, float]) -> dict[int, Rank]:
-    """Competition ranks of paper id → DataRank: 1 is best and equal scores share the best rank."""
-    total = len(scores)
+    """The ranks of paper id → DataRank, for the papers that score above zero (the others are
+    not ranked and are left out)."""
+    ranked = sorted(((score, paper_id) for paper_id, score in scores.items() if score > 0), key=lambda s: (-s[0], s[1]))
+    total = len(ranked)
     ranks: dict[int, Rank] = {}
-    previous: float | None = None
-    rank = 0
-    for position, (paper_id, score) in enumerate(sorted(scores.items(), key=lambda item: (-item[1], item[0])), 1):
-        if score != previous:
-            rank, previous = position, score
-        # ceil(5·rank/N) in integers: S1 holds ranks within the top fifth, S5 the last.
-        tier = (5 * rank + total - 1) // total
-        ranks[paper_id] = Rank(rank=rank, top_percent=100 * rank / total, tier=tier)
+    start = 0
+    while start < total:
+        end = start
+        while end < total and ranked[end][0] == ranked[start][0]:
+            end += 1
+        # Every paper of a tie has the same k: the papers scoring at least as high, the tie included.
+        k = end
+        for _, paper_id in ranked[start:end]:
+            ranks[paper_id] = Rank(rank=start + 1, top_percent=100 * k / total, tier=tier_of(k, total))
+        start = end
     return ranks
+
+
+def tier_of(k: int, total: int) -> int:
+    """⌈5·k/N⌉ in integers: S1 holds the papers within the top fifth, S5 the last."""
+    return (5 * k + total - 1) // total
+
+
+def cohort_ranks(papers: Mapping[int, tuple[float, int | None, int | None]]) -> dict[int, Cohort]:
+    """paper id → (DataRank, subfield, year) to each ranked paper's cohort; papers that are not
+    ranked, or lack a subfield or a year, have none."""
+    members = [(score, subfield, year) for score, subfield, year in papers.values() if score > 0 and subfield and year]
+    cohorts: dict[int, Cohort] = {}
+    for paper_id, (score, subfield, year) in papers.items():
+        if not (score > 0 and subfield and year):
+            continue
+        cohort = [s for s, f, y in members if f == subfield and abs(y - year) <= COHORT_YEARS]
+        k = sum(1 for s in cohort if s >= score)
+        size = len(cohort)
+        cohorts[paper_id] = Cohort(size=size, top_percent=100 * k / size if size >= COHORT_MIN_SIZE else None)
+    return cohorts
+
+
+def format_score(value: float) -> str:
+    """DataRank and its parts as shown: one decimal from 1 up ("30.6"), two significant digits
+    below ("0.52", "0.031"), so a small non-zero part never reads as a bare "0.0"; 0 is "0"."""
+    if value <= 0:
+        return "0"
+    if value >= 1:
+        return f"{value:.1f}"
+    decimals = 1 - math.floor(math.log10(value))
+    if float(f"{value:.{decimals}f}") >= 10 ** (2 - decimals):
+        # Rounding carried into the next decade (0.0996 -> "0.100"): one decimal fewer keeps two digits.
+        decimals -= 1
+    return f"{value:.{decimals}f}"
 
 
 def format_top_percent(top_percent: float) -> str:

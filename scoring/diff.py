@@ -50,13 +50,16 @@ def diff_run(*, run: ScoringRun) -> RunDiff | None:
     if previous is None or run.status != ScoringRun.Status.SUCCEEDED:
         return None
     scores = run.scores.against(previous.pk).select_related("work")
-    both = scores.filter(previous_rank__isnull=False)
-    moved = both.annotate(rank_change=F("previous_rank") - F("rank"))
+    # datarank is never empty on a score row, so it says whether the paper was scored then; rank
+    # and tier are empty for a paper not ranked, so movers are the papers ranked in both runs.
+    both = scores.filter(previous_datarank__isnull=False)
+    ranked_in_both = both.filter(previous_rank__isnull=False, rank__isnull=False)
+    moved = ranked_in_both.annotate(rank_change=F("previous_rank") - F("rank"))
     citers = both.annotate(citer_change=F("citing_works") - F("previous_citing_works"))
-    tier_moves = both.exclude(tier=F("previous_tier"))
+    tier_moves = ranked_in_both.exclude(tier=F("previous_tier"))
     return RunDiff(
         previous=previous,
-        papers_added=scores.filter(previous_rank__isnull=True).count(),
+        papers_added=scores.filter(previous_datarank__isnull=True).count(),
         papers_dropped=previous.scores.exclude(work_id__in=run.scores.values("work_id")).count(),
         tier_changes=tier_moves.count(),
         risers=list(moved.filter(rank_change__gt=0).order_by("-rank_change", "rank")[:DIFF_ROWS]),

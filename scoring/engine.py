@@ -9,7 +9,8 @@ with NumPy over one array per input — no Python loop per paper or per citer �
 2. keep the first `cap` links of each paper (the cap comes before the self-citation filter);
 3. drop the self-citations among them, then add up ln(1 + C_q) / max(R_q, 1) per paper in
    that order, sequentially, so the same data always gives the same bits;
-4. rank with competition ranks, as scoring.datarank.rank_scores does.
+4. rank the papers that score above zero, and each within its cohort, as scoring.datarank's
+   rank_scores and cohort_ranks do.
 
 Pure: NumPy arrays in, NumPy arrays out. scoring.inputs reads the arrays from the database.
 """
@@ -17,6 +18,8 @@ Pure: NumPy arrays in, NumPy arrays out. scoring.inputs reads the arrays from th
 from dataclasses import dataclass
 
 import numpy as np
+
+from scoring.datarank import COHORT_MIN_SIZE, COHORT_YEARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +35,16 @@ class CorpusInputs:
     link_cited_by_count: np.ndarray
     link_referenced_works_count: np.ndarray
     link_self_citation: np.ndarray
+    # Per paper, for the cohorts: its OpenAlex subfield and publication year, 0 where unknown.
+    paper_subfield: np.ndarray | None = None
+    paper_year: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CorpusScores:
-    """Per paper, in ascending id order, the figures scoring.datarank.Breakdown and Rank give."""
+    """Per paper, in ascending id order, the figures scoring.datarank.Breakdown, Rank and Cohort
+    give. A paper that is not ranked has rank 0, tier 0 and a NaN top_percent; one without a
+    cohort has cohort_size 0; cohort_top_percent is NaN where it is not given."""
 
     paper_ids: np.ndarray
     base_contribution: np.ndarray
@@ -49,6 +57,8 @@ class CorpusScores:
     rank: np.ndarray
     top_percent: np.ndarray
     tier: np.ndarray
+    cohort_size: np.ndarray
+    cohort_top_percent: np.ndarray
 
     def __len__(self) -> int:
         return len(self.paper_ids)
@@ -104,6 +114,12 @@ def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int) -> CorpusSco
     base = (1 - damping) * np.log1p(inputs.paper_cited_by_count[order].astype(np.int64))
     datarank = base + network
     rank, top_percent, tier = rank_array(paper_ids, datarank)
+    subfield, year = (
+        (np.zeros(paper_count, np.int64), np.zeros(paper_count, np.int64))
+        if inputs.paper_subfield is None or inputs.paper_year is None
+        else (inputs.paper_subfield[order].astype(np.int64), inputs.paper_year[order].astype(np.int64))
+    )
+    cohort_size, cohort_top_percent = cohort_array(datarank, subfield, year)
     return CorpusScores(
         paper_ids=paper_ids,
         base_contribution=base,
@@ -116,25 +132,63 @@ def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int) -> CorpusSco
         rank=rank,
         top_percent=top_percent,
         tier=tier,
+        cohort_size=cohort_size,
+        cohort_top_percent=cohort_top_percent,
     )
 
 
 def rank_array(paper_ids: np.ndarray, datarank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """rank, top_percent and tier per paper, exactly as scoring.datarank.rank_scores computes them:
-    competition ranks (equal scores share the best rank), 100·rank/N and ceil(5·rank/N)."""
-    total = len(paper_ids)
+    among the papers scoring above zero, rank = 1 + the number strictly higher, k = the number at
+    least as high, top_percent = 100·k/N and tier = ⌈5·k/N⌉; rank 0, NaN and tier 0 elsewhere."""
+    count = len(paper_ids)
+    rank = np.zeros(count, np.int64)
+    top_percent = np.full(count, np.nan)
+    tier = np.zeros(count, np.int64)
+    ranked = np.flatnonzero(datarank > 0)
+    total = len(ranked)
     if not total:
-        empty = np.zeros(0, np.int64)
-        return empty, np.zeros(0, np.float64), empty
-    best_first = np.lexsort((paper_ids, -datarank))
+        return rank, top_percent, tier
+    best_first = ranked[np.lexsort((paper_ids[ranked], -datarank[ranked]))]
     ordered = datarank[best_first]
     position = np.arange(1, total + 1)
     starts_a_tie = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-    # Within a run of equal scores every paper takes the position of the run's first paper.
-    ranks_best_first = np.maximum.accumulate(np.where(starts_a_tie, position, 0))
-    rank = np.empty(total, np.int64)
-    rank[best_first] = ranks_best_first
-    # Integer 100·rank divided by N in floating point is Python's 100 * rank / total, bit for bit.
-    top_percent = (100 * rank).astype(np.float64) / total
-    tier = (5 * rank + total - 1) // total
+    ends_a_tie = np.concatenate((ordered[1:] != ordered[:-1], [True]))
+    # Within a run of equal scores every paper takes the run's first position as its rank and
+    # its last position as its k.
+    rank[best_first] = np.maximum.accumulate(np.where(starts_a_tie, position, 0))
+    k = np.minimum.accumulate(np.where(ends_a_tie, position, total)[::-1])[::-1]
+    # Integer 100·k divided by N in floating point is Python's 100 * k / total, bit for bit.
+    top_percent[best_first] = (100 * k).astype(np.float64) / total
+    tier[best_first] = (5 * k + total - 1) // total
     return rank, top_percent, tier
+
+
+def cohort_array(datarank: np.ndarray, subfield: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cohort_size and cohort_top_percent per paper, as scoring.datarank.cohort_ranks computes
+    them. Every paper of one (subfield, year) block has the same cohort — the ranked papers of
+    that subfield from year - 1 to year + 1 — so the work is one sorted search per block."""
+    count = len(datarank)
+    size = np.zeros(count, np.int64)
+    top_percent = np.full(count, np.nan)
+    member = (datarank > 0) & (subfield > 0) & (year > 0)
+    papers = np.flatnonzero(member)
+    if not len(papers):
+        return size, top_percent
+    by_block = papers[np.lexsort((year[papers], subfield[papers]))]
+    block_subfield, block_year = subfield[by_block], year[by_block]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (block_subfield[1:] != block_subfield[:-1]) | (block_year[1:] != block_year[:-1])))
+    )
+    ends = np.append(starts[1:], len(by_block))
+    blocks = {(int(block_subfield[a]), int(block_year[a])): by_block[a:b] for a, b in zip(starts, ends, strict=True)}
+    for (field, paper_year), own in blocks.items():
+        window = [blocks.get((field, paper_year + step)) for step in range(-COHORT_YEARS, COHORT_YEARS + 1)]
+        scores = np.sort(np.concatenate([datarank[block] for block in window if block is not None]))
+        n = len(scores)
+        # k: the cohort's papers scoring at least as high as each paper of the block.
+        k = n - np.searchsorted(scores, datarank[own], side="left")
+        size[own] = n
+        if n >= COHORT_MIN_SIZE:
+            top_percent[own] = (100 * k).astype(np.float64) / n
+    return size, top_percent

@@ -1,6 +1,7 @@
 """The paper page's "Why this DataRank?" prose, worked out from a paper's figures.
 
-not_yet_scored gives the one notice for a paper the current run did not score;
+not_yet_scored gives the one notice for a paper the current run did not score; standing says
+where a scored paper stands (its rank and top X%, its cohort, or that it is not ranked);
 why_this_datarank gives, for a scored one, every sentence of the section, each decided here
 from plain numbers: what the score is made of (or why it is 0), what it mainly rests on, the
 terms B(p), N(p) and d of DESIGN.md §1, the self-citations left out and whether the citer cap
@@ -20,7 +21,7 @@ No Django here: everything takes and returns plain values, so it is tested with 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from scoring.datarank import format_share
+from scoring.datarank import COHORT_YEARS, format_share, format_top_percent
 
 THOUSANDTHS = Decimal("0.001")
 ZERO_SCORE = (
@@ -181,3 +182,64 @@ def _decimal(value: float) -> str:
     """0.85 -> "0.85", as a template prints a float: its shortest decimal form, never in exponent
     notation (1e-05 -> "0.00001")."""
     return f"{Decimal(repr(value)):f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a scored paper stands in its run, as sentences (DESIGN.md §1's rank rules)."""
+
+    ranked: bool
+    corpus: str
+    """ "top 0.7% of the data-sharing corpus (rank 3 of 1,204)", or the not-ranked notice."""
+    cohort: str
+    """ "top 12% of Geophysics papers, 2019-2021 (n = 840)", an en dash between the years;
+    "n/a: only 7 ranked papers in this cohort"; or "" without a cohort."""
+    caveat: str
+    """Why a first place says nothing, when it says nothing; else ""."""
+
+
+NOT_RANKED = "Not ranked yet: no citation with signal"
+
+
+def standing(
+    *,
+    rank: int | None,
+    top_percent: float | None,
+    ranked_papers: int,
+    scored_papers: int,
+    cohort_size: int | None,
+    cohort_top_percent: float | None,
+    subfield: str,
+    year: int | None,
+) -> Standing:
+    if rank is None or top_percent is None:
+        unranked = scored_papers - ranked_papers
+        others = unranked - 1
+        share = (
+            f"; {_counted(others, 'other corpus paper')} of the {scored_papers:,} scored share that state"
+            if others
+            else f"; it is the only one of the {scored_papers:,} corpus papers scored"
+        )
+        return Standing(ranked=False, corpus=f"{NOT_RANKED}{share}.", cohort="", caveat="")
+    corpus = f"top {format_top_percent(top_percent)} of the data-sharing corpus (rank {rank:,} of {ranked_papers:,})"
+    caveat = ""
+    if rank == 1 and top_percent == 100:
+        caveat = (
+            "It is the only ranked paper, so being first says nothing."
+            if ranked_papers == 1
+            else f"All {ranked_papers:,} ranked papers score the same, so being first says nothing."
+        )
+    return Standing(
+        ranked=True, corpus=corpus, cohort=cohort_text(cohort_size, cohort_top_percent, subfield, year), caveat=caveat
+    )
+
+
+def cohort_text(size: int | None, top_percent: float | None, subfield: str, year: int | None) -> str:
+    if not size or not subfield or year is None:
+        return ""
+    if top_percent is None:
+        return f"n/a: only {_counted(size, 'ranked paper')} in this cohort"
+    years = f"{year - COHORT_YEARS}\N{EN DASH}{year + COHORT_YEARS}"
+    # No-break spaces keep "n = 840" on one line.
+    size_shown = f"n\N{NO-BREAK SPACE}=\N{NO-BREAK SPACE}{size:,}"
+    return f"top {format_top_percent(top_percent)} of {subfield} papers, {years} ({size_shown})"

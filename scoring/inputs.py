@@ -15,10 +15,11 @@ FETCH_ROWS = 50_000
 def load_corpus() -> CorpusInputs:
     """The engine's inputs in two queries: the corpus papers, then every citation link to them
     with the citer's counts and, decided by the database, whether the two share an author."""
-    papers = np.array(list(Work.objects.in_corpus().values_list("id", "cited_by_count")), dtype=np.int64)
-    papers = papers.reshape(-1, 2)
+    rows = Work.objects.in_corpus().values_list("id", "cited_by_count", "subfield_id", "publication_year")
+    # An unknown subfield or year is 0, which no cohort has.
+    papers = np.array([[value or 0 for value in row] for row in rows], dtype=np.int64).reshape(-1, 4)
     columns = fetch_columns(_links_sql(), [], dtypes=(np.int64, np.int64, np.int32, np.int32, np.bool_))
-    return CorpusInputs(papers[:, 0], papers[:, 1], *columns)
+    return CorpusInputs(papers[:, 0], papers[:, 1], *columns, paper_subfield=papers[:, 2], paper_year=papers[:, 3])
 
 
 def _links_sql() -> str:

@@ -23,6 +23,8 @@ SCORE_FIELDS = (
     "rank",
     "top_percent",
     "tier",
+    "cohort_size",
+    "cohort_top_percent",
 )
 
 
@@ -53,6 +55,9 @@ class ScoringRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     papers_scored = models.PositiveIntegerField(default=0)
+    papers_ranked = models.PositiveIntegerField(
+        default=0, help_text="N: the scored papers with a DataRank above zero, which alone are ranked."
+    )
     links_read = models.PositiveBigIntegerField(default=0, help_text="Citation links to corpus papers the run read.")
     citers_read = models.PositiveIntegerField(default=0, help_text="Distinct citing works among those links.")
     data_as_of = models.DateTimeField(
@@ -72,6 +77,11 @@ class ScoringRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} ({self.algorithm}, {self.status})"
+
+    @property
+    def papers_not_ranked(self) -> int:
+        """Scored papers with a DataRank of 0, which have no rank."""
+        return self.papers_scored - self.papers_ranked
 
     @property
     def duration(self) -> timedelta | None:
@@ -122,9 +132,14 @@ class PaperScore(models.Model):
     citers_with_signal = models.PositiveIntegerField(help_text="Kept citers with at least one citation.")
     self_citations_excluded = models.PositiveIntegerField()
     cap_bound = models.BooleanField(help_text="The paper had more citers than the cap.")
-    rank = models.PositiveIntegerField()
-    top_percent = models.FloatField()
-    tier = models.PositiveSmallIntegerField(help_text="1 (S1, top 20%) to 5 (S5).")
+    # Empty for a paper that is not ranked (DataRank 0), all three together (DESIGN.md §1).
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    top_percent = models.FloatField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 (S1, top 20%) to 5 (S5).")
+    cohort_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Ranked papers of its subfield within a year of it, itself included."
+    )
+    cohort_top_percent = models.FloatField(null=True, blank=True, help_text="Given from 20 cohort papers on.")
 
     objects = PaperScoreQuerySet.as_manager()
 
@@ -135,8 +150,22 @@ class PaperScore(models.Model):
             models.CheckConstraint(condition=Q(network_contribution__gte=0), name="score_network_non_negative"),
             models.CheckConstraint(condition=Q(rank__gte=1), name="score_rank_positive"),
             models.CheckConstraint(condition=Q(tier__gte=1) & Q(tier__lte=5), name="score_tier_1_5"),
+            models.CheckConstraint(
+                condition=(Q(rank__isnull=True) & Q(top_percent__isnull=True) & Q(tier__isnull=True))
+                | (Q(rank__isnull=False) & Q(top_percent__isnull=False) & Q(tier__isnull=False) & Q(datarank__gt=0)),
+                name="score_ranked_above_zero_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(cohort_size__isnull=True) | Q(rank__isnull=False), name="score_cohort_only_if_ranked"
+            ),
+            models.CheckConstraint(
+                condition=Q(cohort_top_percent__isnull=True) | Q(cohort_size__gte=20), name="score_cohort_from_20"
+            ),
         ]
-        indexes = [models.Index(fields=["run", "rank"], name="score_run_rank_idx")]
+        indexes = [
+            models.Index(fields=["run", "rank"], name="score_run_rank_idx"),
+            models.Index(fields=["run", "tier", "rank"], name="score_run_tier_rank_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"W{self.work_id} in run {self.run_id}: {self.datarank:.3f}"
@@ -151,16 +180,13 @@ class ScoredWorkQuerySet(WorkQuerySet):
         return works.annotate(**{name: F(f"run_score__{name}") for name in SCORE_FIELDS})
 
     def ranked(self, run_id: int | None) -> "ScoredWorkQuerySet":
-        """Works scored in the run, best first; equal ranks go by id so the order is stable."""
-        # datarank is never null on a score row, so this keeps the scored works on the same join.
-        return self.with_score(run_id).filter(datarank__isnull=False).order_by("rank", "id")
+        """Works ranked in the run (a DataRank above zero), best first; equal ranks go by id so
+        the order is stable."""
+        return self.with_score(run_id).filter(rank__isnull=False).order_by("rank", "id")
 
-    def in_tier(self, tier: int, *, papers_scored: int) -> "ScoredWorkQuerySet":
-        """Scored works (with_score) of one tier. Tier t holds ranks in ((t-1)·N/5, t·N/5]
-        (scoring.datarank.rank_scores); saying so lets the (run, rank) index start at the
-        tier instead of walking every better-ranked paper to reach it."""
-        first_rank_after = (tier - 1) * papers_scored // 5
-        return self.filter(tier=tier, rank__gt=first_rank_after, rank__lte=tier * papers_scored // 5)
+    def in_tier(self, tier: int) -> "ScoredWorkQuerySet":
+        """Ranked works (with_score) of one tier, read off the (run, tier, rank) index."""
+        return self.filter(tier=tier)
 
     def for_page(self, run_id: int | None) -> "ScoredWorkQuerySet":
         """Works with their corpus entry, their figures from run `run_id` and when their FAIR

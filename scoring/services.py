@@ -2,6 +2,7 @@
 (scoring.diff says what a run changed)."""
 
 import logging
+import math
 
 import numpy as np
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from papers.models import Work
-from scoring.engine import score_corpus
+from scoring.engine import CorpusScores, score_corpus
 from scoring.inputs import load_corpus
 from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
 
@@ -72,8 +73,7 @@ def rescore_corpus(
         data_as_of = Work.objects.aggregate(newest=Max("fetched_at"))["newest"]
         inputs = load_corpus()
         scores = score_corpus(inputs, damping=damping, cap=cap)
-        # tolist() turns each column into Python numbers in one call, for the model fields.
-        columns = [getattr(scores, name).tolist() for name in SCORE_COLUMNS]
+        columns = [_column(scores, name) for name in SCORE_COLUMNS]
         with transaction.atomic():
             PaperScore.objects.bulk_create(
                 (
@@ -85,11 +85,20 @@ def rescore_corpus(
             run.status = ScoringRun.Status.SUCCEEDED
             run.finished_at = timezone.now()
             run.papers_scored = len(scores)
+            run.papers_ranked = int(np.count_nonzero(scores.rank))
             run.links_read = len(inputs.link_cited)
             run.citers_read = len(np.unique(inputs.link_citing))
             run.data_as_of = data_as_of
             run.save(
-                update_fields=["status", "finished_at", "papers_scored", "links_read", "citers_read", "data_as_of"]
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "papers_scored",
+                    "papers_ranked",
+                    "links_read",
+                    "citers_read",
+                    "data_as_of",
+                ]
             )
     except Exception as exc:
         logger.exception("Scoring run %s failed", run.pk)
@@ -100,3 +109,18 @@ def rescore_corpus(
         raise
     logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
     return run
+
+
+# The engine's marks for "none" (scoring.engine.CorpusScores), stored as empty fields.
+_NONE_WHEN_ZERO = {"rank", "tier", "cohort_size"}
+_NONE_WHEN_NAN = {"top_percent", "cohort_top_percent"}
+
+
+def _column(scores: CorpusScores, name: str) -> list:
+    """One column as Python values for the model fields (tolist() converts it in one call)."""
+    values = getattr(scores, name).tolist()
+    if name in _NONE_WHEN_ZERO:
+        return [value or None for value in values]
+    if name in _NONE_WHEN_NAN:
+        return [None if math.isnan(value) else value for value in values]
+    return values

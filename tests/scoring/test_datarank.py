@@ -8,9 +8,12 @@ from hypothesis import strategies as st
 
 from scoring.datarank import (
     Citer,
+    Cohort,
+    Rank,
     base_contribution,
     cap_order,
     citer_contribution,
+    cohort_ranks,
     format_top_percent,
     rank_scores,
     score_paper,
@@ -154,25 +157,85 @@ def test_base_share_is_base_over_datarank():
     assert b.base_share == pytest.approx(0.15 / (0.15 + 0.85))
 
 
-def test_ranks_share_the_best_rank_on_ties():
-    ranks = rank_scores({10: 1.0, 11: 3.0, 12: 3.0, 13: 0.5, 14: 1.0})
+def test_a_zero_score_is_not_ranked():
+    ranks = rank_scores({1: 0.0, 2: 0.0, 3: 1.5})
 
-    assert {pid: r.rank for pid, r in ranks.items()} == {11: 1, 12: 1, 10: 3, 14: 3, 13: 5}
-    assert ranks[11].top_percent == 20.0
-    assert ranks[13].top_percent == 100.0
+    assert set(ranks) == {3}
+    assert ranks[3] == Rank(rank=1, top_percent=100.0, tier=5)
 
 
-def test_tiers_are_quintiles_of_rank():
-    ranks = rank_scores({pid: float(-pid) for pid in range(1, 11)})
+def test_an_all_zero_corpus_ranks_nobody():
+    assert rank_scores({1: 0.0, 2: 0.0}) == {}
+
+
+def test_a_tie_at_the_top_shares_rank_one_and_counts_every_paper_of_the_tie():
+    ranks = rank_scores({1: 9.0, 2: 9.0, 3: 9.0, 4: 1.0, 5: 0.5})
+
+    assert [ranks[p].rank for p in (1, 2, 3, 4, 5)] == [1, 1, 1, 4, 5]
+    # k = 3 for the three at the top: 60% of the corpus scores at least as high as each of them.
+    assert [ranks[p].top_percent for p in (1, 2, 3)] == [60.0, 60.0, 60.0]
+    assert [ranks[p].tier for p in (1, 2, 3, 4, 5)] == [3, 3, 3, 4, 5]
+
+
+def test_a_tie_in_the_middle_never_flatters():
+    ranks = rank_scores({1: 9.0, 2: 5.0, 3: 5.0, 4: 5.0, 5: 1.0, 6: 0.1, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.05})
+
+    assert [ranks[p].rank for p in (2, 3, 4)] == [2, 2, 2]
+    assert {ranks[p].top_percent for p in (2, 3, 4)} == {40.0}
+    assert {ranks[p].tier for p in (2, 3, 4)} == {2}
+    assert (ranks[6].rank, ranks[6].top_percent, ranks[6].tier) == (6, 90.0, 5)
+
+
+def test_a_lone_ranked_paper_or_a_tie_of_all_is_rank_one_top_100_and_s5():
+    assert rank_scores({7: 2.0})[7] == Rank(rank=1, top_percent=100.0, tier=5)
+    assert set(rank_scores({1: 3.0, 2: 3.0, 3: 3.0}).values()) == {Rank(rank=1, top_percent=100.0, tier=5)}
+
+
+def test_tiers_are_fifths_of_k():
+    ranks = rank_scores({pid: float(11 - pid) for pid in range(1, 11)})
 
     assert [ranks[pid].tier for pid in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # The tier agrees with the "top X%" shown beside it: S1 is exactly "top 20%" or better.
     assert [r.tier for r in rank_scores({1: 3.0, 2: 2.0, 3: 1.0}).values()] == [2, 4, 5]
-    assert rank_scores({1: 2.0})[1].tier == 5
 
 
 def test_ranking_nothing_gives_nothing():
     assert rank_scores({}) == {}
+
+
+def cohort_of(n: int, *, subfield: int = 2211, year: int = 2020) -> dict:
+    return {pid: (float(pid), subfield, year) for pid in range(1, n + 1)}
+
+
+def test_a_cohort_of_19_has_a_size_but_no_percentile():
+    cohorts = cohort_ranks(cohort_of(19))
+
+    assert cohorts[19] == Cohort(size=19, top_percent=None)
+
+
+def test_a_cohort_of_20_has_a_percentile_by_the_same_k_rule():
+    cohorts = cohort_ranks(cohort_of(20))
+
+    assert cohorts[20] == Cohort(size=20, top_percent=5.0)
+    assert cohorts[1] == Cohort(size=20, top_percent=100.0)
+
+
+def test_the_cohort_window_slides_a_year_either_side_of_each_paper():
+    papers = {1: (1.0, 7, 2019), 2: (2.0, 7, 2020), 3: (3.0, 7, 2021), 4: (4.0, 7, 2022), 5: (9.0, 8, 2020)}
+
+    cohorts = cohort_ranks(papers)
+
+    assert cohorts[1].size == 2  # 2019-2020 of its own subfield
+    assert cohorts[2].size == 3  # 2019-2021
+    assert cohorts[3].size == 3  # 2020-2022
+    assert cohorts[5].size == 1  # another subfield
+
+
+def test_a_paper_not_ranked_or_without_subfield_or_year_has_no_cohort():
+    cohorts = cohort_ranks({1: (0.0, 7, 2020), 2: (1.0, None, 2020), 3: (1.0, 7, None), 4: (1.0, 7, 2020)})
+
+    assert set(cohorts) == {4}
+    assert cohorts[4].size == 1
 
 
 @pytest.mark.parametrize(
@@ -221,7 +284,11 @@ def test_the_score_does_not_depend_on_the_order_citers_arrive_in(citers, cap, au
 @given(scores=st.dictionaries(st.integers(1, 10_000), st.sampled_from([0.0, 0.5, 1.0, 2.5, 7.0]), min_size=1))
 def test_ranks_follow_scores(scores):
     ranks = rank_scores(scores)
+    ranked = [b for b in scores if scores[b] > 0]
 
-    for a in scores:
-        assert 1 <= ranks[a].tier <= 5
-        assert ranks[a].rank == 1 + sum(1 for b in scores if scores[b] > scores[a])
+    assert set(ranks) == set(ranked)
+    for a in ranked:
+        k = sum(1 for b in ranked if scores[b] >= scores[a])
+        assert ranks[a].rank == 1 + sum(1 for b in ranked if scores[b] > scores[a])
+        assert ranks[a].top_percent == 100 * k / len(ranked)
+        assert ranks[a].tier == math.ceil(5 * k / len(ranked))

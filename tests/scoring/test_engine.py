@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
-from scoring.datarank import Citer, rank_scores, score_paper
+from scoring.datarank import Citer, cohort_ranks, rank_scores, score_paper
 from scoring.engine import CorpusInputs, score_corpus
 from scoring.models import SCORE_FIELDS, ScoringRun
 from scoring.services import rescore_corpus
@@ -34,6 +34,8 @@ def corpora(draw, *, self_loops: bool):
             "cited_by_count": draw(COUNTS),
             "referenced_works_count": draw(st.integers(0, 3)),
             "authors": draw(st.frozensets(st.integers(1, 6), max_size=2)),
+            "subfield": draw(st.sampled_from([None, 11, 11, 12])),
+            "year": draw(st.sampled_from([None, 2019, 2020, 2021, 2022])),
         }
         for i in ids
     }
@@ -63,7 +65,7 @@ def reference(works, corpus, links, *, damping, cap):
     }
 
 
-def assert_matches(got: dict, breakdowns: dict) -> None:
+def assert_matches(got: dict, breakdowns: dict, works: dict | None = None) -> None:
     """got: paper id → the engine's figures by name."""
     assert set(got) == set(breakdowns)
     for p, want in breakdowns.items():
@@ -74,11 +76,22 @@ def assert_matches(got: dict, breakdowns: dict) -> None:
             assert figures[name] == getattr(want, name), (p, name)
     ranks = rank_scores({p: figures["datarank"] for p, figures in got.items()})
     reference_ranks = rank_scores({p: b.datarank for p, b in breakdowns.items()})
+    assert ranks.keys() == reference_ranks.keys()
     for p, rank in ranks.items():
         assert (got[p]["rank"], got[p]["top_percent"], got[p]["tier"]) == (rank.rank, rank.top_percent, rank.tier)
         # The engine adds in cap order, the reference with fsum: only scores within rounding of
         # each other may tie in one and not the other.
         assert reference_ranks[p].rank == rank.rank or _near_tie(got, p)
+    for p in got.keys() - ranks.keys():
+        # Not ranked: the engine marks it 0 (and NaN), the database stores nothing.
+        assert got[p]["rank"] in (0, None) and got[p]["tier"] in (0, None), p
+        assert got[p]["top_percent"] is None or math.isnan(got[p]["top_percent"]), p
+        assert got[p]["cohort_size"] in (0, None), p
+    if works is not None:
+        cohorts = cohort_ranks({p: (got[p]["datarank"], works[p]["subfield"], works[p]["year"]) for p in got})
+        for p in got:
+            size = cohorts[p].size if p in cohorts else None
+            assert (got[p]["cohort_size"] or None) == size, p
 
 
 def _near_tie(got: dict, p: int) -> bool:
@@ -96,6 +109,8 @@ def engine_figures(works, corpus, links, *, damping, cap) -> dict:
         link_cited_by_count=np.array([works[q]["cited_by_count"] for q, _ in links], dtype=np.int64),
         link_referenced_works_count=np.array([works[q]["referenced_works_count"] for q, _ in links], dtype=np.int64),
         link_self_citation=np.array([bool(works[q]["authors"] & works[p]["authors"]) for q, p in links], dtype=bool),
+        paper_subfield=np.array([works[p].get("subfield") or 0 for p in corpus[::-1]], dtype=np.int64),
+        paper_year=np.array([works[p].get("year") or 0 for p in corpus[::-1]], dtype=np.int64),
     )
     scores = score_corpus(inputs, damping=damping, cap=cap)
     names = [name for name in scores.__slots__ if name != "paper_ids"]
@@ -110,7 +125,7 @@ def engine_figures(works, corpus, links, *, damping, cap) -> dict:
 def test_the_engine_on_plain_arrays_agrees_with_the_reference(corpus):
     works, papers, links, cap, damping = corpus
     expected = reference(works, papers, links, damping=damping, cap=cap)
-    assert_matches(engine_figures(works, papers, links, damping=damping, cap=cap), expected)
+    assert_matches(engine_figures(works, papers, links, damping=damping, cap=cap), expected, works)
 
 
 def test_the_engine_ignores_links_to_works_outside_the_corpus_and_handles_an_empty_one():
@@ -130,7 +145,7 @@ def test_rescore_corpus_through_the_database_agrees_with_the_reference(corpus):
         run = rescore_corpus(damping=damping, cap=cap)
         got = {s["work_id"]: s for s in run.scores.values("work_id", *SCORE_FIELDS)}
         transaction.set_rollback(True)
-    assert_matches(got, reference(works, papers, links, damping=damping, cap=cap))
+    assert_matches(got, reference(works, papers, links, damping=damping, cap=cap), works)
 
 
 def store(works, corpus, links) -> None:
@@ -140,6 +155,8 @@ def store(works, corpus, links) -> None:
             id=i,
             cited_by_count=w["cited_by_count"],
             referenced_works_count=w["referenced_works_count"],
+            subfield_id=w["subfield"],
+            publication_year=w["year"],
             fetched_at=now,
         )
         for i, w in works.items()
@@ -173,3 +190,39 @@ def test_two_runs_over_a_generated_corpus_print_byte_identical_csv(tmp_path):
     assert ScoringRun.objects.filter(status="succeeded").count() == 2
     assert outputs[0] == outputs[1]
     assert len(outputs[0].splitlines()) == 61
+
+
+def test_the_engine_gives_cohort_percentiles_from_20_papers_as_the_reference_does():
+    # Subfield 7: 25 papers in 2019-2021 around 2020; subfield 8: 19 papers in 2020.
+    works = {
+        i: {
+            "cited_by_count": i % 9,
+            "referenced_works_count": 1,
+            "authors": frozenset(),
+            "subfield": 7,
+            "year": 2019 + i % 3,
+        }
+        for i in range(1, 26)
+    } | {
+        i: {
+            "cited_by_count": 1 + i % 4,
+            "referenced_works_count": 1,
+            "authors": frozenset(),
+            "subfield": 8,
+            "year": 2020,
+        }
+        for i in range(26, 45)
+    }
+    corpus = sorted(works)
+    got = engine_figures(works, corpus, [], damping=0.85, cap=5)
+
+    cohorts = cohort_ranks({p: (got[p]["datarank"], works[p]["subfield"], works[p]["year"]) for p in corpus})
+    for p in corpus:
+        if p not in cohorts:
+            assert got[p]["cohort_size"] == 0
+            continue
+        assert got[p]["cohort_size"] == cohorts[p].size
+        want = cohorts[p].top_percent
+        assert math.isnan(got[p]["cohort_top_percent"]) if want is None else got[p]["cohort_top_percent"] == want, p
+    assert {got[p]["cohort_size"] for p in range(26, 45)} == {19}
+    assert any(cohorts[p].top_percent is not None for p in range(1, 26) if p in cohorts)

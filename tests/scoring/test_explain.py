@@ -9,7 +9,7 @@ from django.utils.formats import localize
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.explain import Explanation, not_yet_scored, why_this_datarank
+from scoring.explain import Explanation, not_yet_scored, standing, why_this_datarank
 
 D = 0.85
 NETWORK_HEAVY = (
@@ -253,3 +253,59 @@ def test_floatformat_rounds_the_decimal_form_half_up():
 
     # Rounding the binary floats to even would print 0.062 and 1.000.
     assert "d·N(p) = 0.063 + 1.001 = 1.063." in explained.damping_text
+
+
+# Standing (DESIGN.md §1's rank rules)
+
+
+def stand(**overrides):
+    figures = {
+        "rank": 3,
+        "top_percent": 0.62,
+        "ranked_papers": 1_204,
+        "scored_papers": 11_084,
+        "cohort_size": 840,
+        "cohort_top_percent": 11.3,
+        "subfield": "Geophysics",
+        "year": 2020,
+    }
+    return standing(**{**figures, **overrides})
+
+
+def test_a_ranked_paper_stands_in_the_corpus_and_its_cohort_rounded_up():
+    shown = stand()
+
+    assert shown.ranked
+    assert shown.corpus == "top 0.7% of the data-sharing corpus (rank 3 of 1,204)"
+    assert shown.cohort == "top 12% of Geophysics papers, 2019\u20132021 (n\u00a0=\u00a0840)"
+    assert shown.caveat == ""
+
+
+def test_a_cohort_of_fewer_than_20_says_why_it_has_no_percentile():
+    assert stand(cohort_size=1, cohort_top_percent=None).cohort == "n/a: only 1 ranked paper in this cohort"
+    assert stand(cohort_size=19, cohort_top_percent=None).cohort == "n/a: only 19 ranked papers in this cohort"
+
+
+def test_a_paper_without_subfield_or_year_has_no_cohort_sentence():
+    assert stand(subfield="").cohort == stand(year=None).cohort == stand(cohort_size=None).cohort == ""
+
+
+def test_a_paper_not_ranked_says_so_and_how_many_share_that_state():
+    shown = stand(rank=None, top_percent=None, cohort_size=None, cohort_top_percent=None)
+
+    assert not shown.ranked and shown.cohort == ""
+    assert shown.corpus == (
+        "Not ranked yet: no citation with signal; 9,879 other corpus papers of the 11,084 scored share that state."
+    )
+    alone = stand(rank=None, top_percent=None, ranked_papers=0, scored_papers=1)
+    assert alone.corpus == "Not ranked yet: no citation with signal; it is the only one of the 1 corpus papers scored."
+
+
+def test_first_of_one_or_first_of_a_tie_of_all_says_nothing_and_the_page_says_so():
+    assert stand(rank=1, top_percent=100.0, ranked_papers=1).caveat == (
+        "It is the only ranked paper, so being first says nothing."
+    )
+    assert stand(rank=1, top_percent=100.0, ranked_papers=40).caveat == (
+        "All 40 ranked papers score the same, so being first says nothing."
+    )
+    assert stand(rank=1, top_percent=2.5, ranked_papers=40).caveat == ""

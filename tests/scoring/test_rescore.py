@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 D = 0.85
 HEADER = (
     "openalex_id,doi,datarank,base_contribution,network_contribution,"
-    "citing_works,citers_with_signal,self_citations_excluded,rank,top_percent"
+    "citing_works,citers_with_signal,self_citations_excluded,rank,top_percent,tier,cohort_size,cohort_top_percent"
 )
 
 
@@ -215,14 +215,19 @@ def test_scores_csv_is_ordered_by_rank_then_id_with_exact_floats():
 
     assert lines[0] == HEADER
     rows = list(csv.DictReader(lines))
+    # Ranked first, by rank then id; the paper scoring 0 is not ranked and comes last.
     assert [r["openalex_id"] for r in rows] == ["W9", "W5", "W7", "W2"]
-    assert [r["rank"] for r in rows] == ["1", "2", "2", "4"]
+    assert [r["rank"] for r in rows] == ["1", "2", "2", ""]
     assert [r["doi"] for r in rows] == ["10.1109/cvpr.2009.5206848", "", "10.5/tie", ""]
     top = run.scores.get(work_id=9)
     assert rows[0]["datarank"] == repr(top.datarank) == repr((1 - 0.85) * math.log1p(40))
     assert rows[0]["base_contribution"] == repr(top.base_contribution)
     assert rows[0]["network_contribution"] == "0.0"
-    assert [r["top_percent"] for r in rows] == ["25.0", "50.0", "50.0", "100.0"]
+    # k/N: the tie at rank 2 counts both its papers, so each is "top 100%" of the three ranked.
+    assert [r["top_percent"] for r in rows] == ["33.333333333333336", "100.0", "100.0", ""]
+    assert [r["tier"] for r in rows] == ["2", "5", "5", ""]
+    # No subfield on these works: no cohort.
+    assert {r["cohort_size"] for r in rows} == {""} and {r["cohort_top_percent"] for r in rows} == {""}
     assert rows[3]["citing_works"] == rows[3]["citers_with_signal"] == rows[3]["self_citations_excluded"] == "0"
 
 
@@ -282,11 +287,31 @@ def recompute(works, *, d=0.85, cap=200):
             "citers_with_signal": sum(1 for q in kept if by_id[q]["cited_by_count"] > 0),
             "self_citations_excluded": len(ordered) - len(kept),
         }
-    ascending = sorted(e["datarank"] for e in expected.values())
-    for e in expected.values():
-        # 1 + the number of papers scoring strictly higher.
-        e["rank"] = 1 + len(ascending) - bisect.bisect_right(ascending, e["datarank"])
-        e["top_percent"] = 100 * e["rank"] / len(expected)
+    ranked = sorted(e["datarank"] for e in expected.values() if e["datarank"] > 0)
+    total = len(ranked)
+    for p, e in expected.items():
+        e.update(rank=None, top_percent=None, tier=None, cohort_size=None, cohort_top_percent=None)
+        if e["datarank"] <= 0:
+            continue  # a DataRank of 0 is not ranked
+        # rank: 1 + the ranked papers scoring strictly higher; k: those scoring at least as high.
+        k = total - bisect.bisect_left(ranked, e["datarank"])
+        e["rank"] = 1 + total - bisect.bisect_right(ranked, e["datarank"])
+        e["top_percent"] = 100 * k / total
+        e["tier"] = math.ceil(5 * k / total)
+        topic, year = by_id[p].get("primary_topic"), by_id[p].get("publication_year")
+        if topic and year:
+            subfield = topic["subfield"]["id"]
+            cohort = [
+                expected[q]["datarank"]
+                for q, other in by_id.items()
+                if expected[q]["datarank"] > 0
+                and (other.get("primary_topic") or {}).get("subfield", {}).get("id") == subfield
+                and other.get("publication_year")
+                and abs(other["publication_year"] - year) <= 1
+            ]
+            e["cohort_size"] = len(cohort)
+            if len(cohort) >= 20:
+                e["cohort_top_percent"] = 100 * sum(1 for score in cohort if score >= e["datarank"]) / len(cohort)
     return expected
 
 
@@ -295,15 +320,22 @@ def assert_scores_match(expected, *, cap=200):
     rows = list(csv.DictReader(io.StringIO(csv_output())))
 
     assert {number(r["openalex_id"]) for r in rows} == set(expected)
-    assert [(int(r["rank"]), number(r["openalex_id"])) for r in rows] == sorted(
-        (e["rank"], p) for p, e in expected.items()
-    )
+    # Ranked by rank then id, then the not-ranked by id.
+    ranked = sorted((e["rank"], p) for p, e in expected.items() if e["rank"] is not None)
+    unranked = sorted(p for p, e in expected.items() if e["rank"] is None)
+    assert [number(r["openalex_id"]) for r in rows] == [p for _, p in ranked] + unranked
     for row in rows:
         want = expected[number(row["openalex_id"])]
-        for field in ("datarank", "base_contribution", "network_contribution", "top_percent"):
-            assert float(row[field]) == pytest.approx(want[field], abs=1e-9), (row["openalex_id"], field)
-        for field in ("citing_works", "citers_with_signal", "self_citations_excluded", "rank"):
-            assert int(row[field]) == want[field], (row["openalex_id"], field)
+        for field in ("datarank", "base_contribution", "network_contribution", "top_percent", "cohort_top_percent"):
+            if want[field] is None:
+                assert row[field] == "", (row["openalex_id"], field)
+            else:
+                assert math.isclose(float(row[field]), want[field], rel_tol=1e-9, abs_tol=1e-12), (
+                    row["openalex_id"],
+                    field,
+                )
+        for field in ("citing_works", "citers_with_signal", "self_citations_excluded", "rank", "tier", "cohort_size"):
+            assert (int(row[field]) if row[field] else None) == want[field], (row["openalex_id"], field)
     return rows
 
 
@@ -321,6 +353,9 @@ def test_the_snapshot_scores_match_an_independent_recomputation():
     # No paper here has 200 citers, so score again with a cap that binds, ties and all.
     assert_scores_match(recompute(works, cap=3), cap=3)
     assert PaperScore.objects.filter(run=ScoringRun.objects.current(), cap_bound=True).count() > 100
+    # The sample has what the rank rules are about: papers not ranked, and cohorts of 20 and more.
+    assert any(r["rank"] == "" for r in rows) and any(r["cohort_top_percent"] for r in rows)
+    assert any(r["cohort_size"] and int(r["cohort_size"]) < 20 for r in rows)
 
 
 def test_the_recorded_api_responses_score_like_an_independent_recomputation():

@@ -55,10 +55,11 @@ def test_the_diff_lists_movers_citer_changes_tier_changes_and_new_papers(corpus)
         (30, 0, 3, 3)
     ]
     assert [(s.work_id, s.citer_change) for s in diff.citer_losses] == [(10, -1)]
-    # Tiers are ceil(5·rank/N): ranks 1-3 of 3 were S2, S4, S5; ranks 1-4 of 4 are S2, S3, S4, S5.
+    # Tiers are ceil(5·k/N) over the ranked papers: paper 40 scores 0 and is not ranked, so both
+    # runs rank three papers, S2, S4 and S5 from the top.
     moved = {s.work_id: (s.previous_tier, s.tier) for s in diff.tier_moves}
-    assert moved == {30: (5, 2), 20: (4, 3), 10: (2, 4)}
-    assert diff.tier_changes == 3
+    assert moved == {30: (5, 2), 10: (2, 5)}
+    assert diff.tier_changes == 2
     # Links are dated when they arrive; the deleted link was not dropped by a pull, so no loss.
     assert (diff.new_citers.total, diff.new_citers.papers) == (3, [("W30", 3, ["W300", "W301", "W302"])])
     assert (diff.lost_citers.total, diff.lost_citers.papers) == (0, [])

@@ -1,8 +1,12 @@
+"""python manage.py scores [--format csv] — the current run's scores, every corpus paper: the
+ranked ones first by rank then id, then the ones not ranked (DataRank 0) by id."""
+
 import csv
 import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import F
 
 from scoring.datarank import format_top_percent
 from scoring.models import PaperScore, ScoringRun
@@ -18,8 +22,11 @@ COLUMNS = [
     "self_citations_excluded",
     "rank",
     "top_percent",
+    "tier",
+    "cohort_size",
+    "cohort_top_percent",
 ]
-FLOATS = {"datarank", "base_contribution", "network_contribution", "top_percent"}
+FLOATS = {"datarank", "base_contribution", "network_contribution", "top_percent", "cohort_top_percent"}
 
 
 class Command(BaseCommand):
@@ -39,7 +46,8 @@ class Command(BaseCommand):
         if run is None:
             raise CommandError("Nothing has been scored yet: run `python manage.py rescore` first.")
         fields = ["work_id", "work__doi", *COLUMNS[2:]]
-        scores = PaperScore.objects.filter(run=run).order_by("rank", "work_id")
+        # NULLS LAST said outright: PostgreSQL and SQLite put nulls at opposite ends by default.
+        scores = PaperScore.objects.filter(run=run).order_by(F("rank").asc(nulls_last=True), "work_id")
         results = scores.values_list(*fields).iterator(chunk_size=5000)
         rows = (dict(zip(COLUMNS, values, strict=True)) for values in results)
         try:
@@ -59,12 +67,15 @@ class Command(BaseCommand):
         writer.writerow(COLUMNS)
         for row in rows:
             row["openalex_id"] = f"W{row['openalex_id']}"
-            writer.writerow([repr(value) if name in FLOATS else value for name, value in row.items()])
+            # An empty cell is a figure the paper does not have (DESIGN.md §1), never a zero.
+            writer.writerow(
+                ["" if value is None else repr(value) if name in FLOATS else value for name, value in row.items()]
+            )
 
     def write_table(self, run: ScoringRun, rows) -> None:
         self.stdout.write(
             f"Scoring run {run.pk} ({run.algorithm}, d={run.damping}, cap={run.citer_cap}), "
-            f"{run.papers_scored} papers, finished {run.finished_at:%Y-%m-%d %H:%M:%S %Z}"
+            f"{run.papers_scored} papers, {run.papers_ranked} ranked, finished {run.finished_at:%Y-%m-%d %H:%M:%S %Z}"
         )
         self.stdout.write(
             f"{'rank':>6} {'top':>5} {'openalex_id':<14} {'datarank':>9} {'base':>7} {'network':>9} "
@@ -72,8 +83,12 @@ class Command(BaseCommand):
         )
         for row in rows:
             self.stdout.write(
-                f"{row['rank']:>6} {format_top_percent(row['top_percent']):>5} {'W' + str(row['openalex_id']):<14} "
+                f"{row['rank'] or '-':>6} {top_percent(row['top_percent']):>5} {'W' + str(row['openalex_id']):<14} "
                 f"{row['datarank']:>9.3f} {row['base_contribution']:>7.3f} {row['network_contribution']:>9.3f} "
                 f"{row['citing_works']:>6} {row['citers_with_signal']:>6} {row['self_citations_excluded']:>4}  "
                 f"{row['doi']}"
             )
+
+
+def top_percent(value: float | None) -> str:
+    return "-" if value is None else format_top_percent(value)
