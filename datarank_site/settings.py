@@ -184,6 +184,25 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# What pages compute (graph layouts, histograms) is cached per process: a miss only costs a query.
+# Rate limits must be counted once for every gunicorn worker and every machine, so their counters
+# live in the database they all share (the table is made by papers' migration 0009). Its increment
+# is a read then a write, not atomic: concurrent requests from one client can slip a few past the
+# limit, which is acceptable for a suggestion form.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "datarank_ratelimit",
+        # Counters expire within the hour; culling early would forget who was limited.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# How many proxies we trust to append to X-Forwarded-For: 0 reads REMOTE_ADDR, n reads the
+# n-th address from the right of X-Forwarded-For (datarank_site/pages/clients.py).
+DATARANK_TRUSTED_PROXY_HOPS = env_int("DATARANK_TRUSTED_PROXY_HOPS", 0, minimum=0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,19 +4,25 @@ OpenAlex and are read-only here; the one thing an admin decides is a paper's cor
 import re
 from functools import partial
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from papers.admin_views import track_papers_view
-from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, RefreshRun, Work
+from papers.datapaper import check_data_paper
+from papers.models import Author, Authorship, Citation, CorpusEntry, Correction, FairSignal, RefreshRun, Work
 from papers.openalex.refresh import going_refresh
 from papers.openalex.tracking import untrack_paper
 from papers.tasks import refresh_papers_task
@@ -314,3 +320,128 @@ class RefreshRunAdmin(admin.ModelAdmin):
             raise PermissionDenied
         run = get_object_or_404(RefreshRun, pk=run_id)
         return TemplateResponse(request, "admin/papers/refreshrun/progress.html", {"run": run})
+
+
+class CorrectionActionForm(ActionForm):
+    """The actions bar with a note beside the action: the editor says why, and it is kept with the decision."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=2_000,
+        label="Note",
+        widget=forms.TextInput(attrs={"placeholder": "Why (kept with the decision)", "size": 40}),
+    )
+
+
+@admin.register(Correction)
+class CorrectionAdmin(OpenAlexIdSearch):
+    """Visitors' corrections to corpus membership. Accepting one sets the work's corpus override,
+    as "Force into the corpus" / "Keep out of the corpus" would; both decisions are logged."""
+
+    action_form = CorrectionActionForm
+    actions = ("accept", "reject")
+    list_display = ("created_at", "work_link", "kind", "reason_excerpt", "status", "override_now", "decided_by")
+    list_filter = ("status", "kind")
+    list_select_related = ("work", "work__corpus_entry", "decided_by")
+    search_fields = ("reason", "work__title")
+    openalex_id_fields = {"W": ("work_id",)}
+    search_help_text = "Words from the reason or the work's title, or an OpenAlex id (W…)."
+    # The queue: pending first, newest first within each group.
+    ordering = (Case(When(status=Correction.Status.PENDING, then=Value(0)), default=Value(1)).asc(), "-created_at")
+    fields = ("work", "kind", "reason", "email", "client", "created_at", "status", "decided_by", "decided_at", "note")
+    readonly_fields = ("work", "kind", "reason", "email", "client", "created_at", "status", "decided_by", "decided_at")
+
+    # Corrections come from the public form; a decision is made by the actions, so that the
+    # override, the decision and the log always go together.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("papers.change_correction") and request.user.has_perm("papers.change_corpusentry")
+
+    @admin.display(description="Work", ordering="work_id")
+    def work_link(self, correction: Correction) -> str:
+        public = reverse("paper", kwargs={"key": correction.work.openalex_id})
+        return format_html(
+            '<a href="{}">{}</a> {} (<a href="{}">page</a>)',
+            reverse("admin:papers_work_change", args=[correction.work_id]),
+            correction.work.openalex_id,
+            Truncator(correction.work.title).chars(60),
+            public,
+        )
+
+    @admin.display(description="Reason")
+    def reason_excerpt(self, correction: Correction) -> str:
+        return Truncator(correction.reason).chars(120)
+
+    @admin.display(description="Override now")
+    def override_now(self, correction: Correction) -> str:
+        entry = getattr(correction.work, "corpus_entry", None)
+        if entry is None:
+            return "no corpus entry"
+        return entry.get_override_display()
+
+    @admin.action(description="Accept: set the corpus override as suggested", permissions=("decide",))
+    def accept(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, Correction.Status.ACCEPTED)
+
+    @admin.action(description="Reject: leave the corpus as it is", permissions=("decide",))
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, Correction.Status.REJECTED)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        # The bar's own form is not validated here: its action choices are filled in by the changelist.
+        note = request.POST.get("note", "").strip()[:2_000]
+        now = timezone.now()
+        pending = list(queryset.filter(status=Correction.Status.PENDING).select_related("work").order_by("created_at"))
+        skipped = queryset.exclude(status=Correction.Status.PENDING).count()
+        changed: list[str] = []
+        with transaction.atomic():
+            for correction in pending:
+                correction.status = status
+                correction.decided_by = request.user
+                correction.decided_at = now
+                correction.note = note
+                correction.save(update_fields=["status", "decided_by", "decided_at", "note"])
+                said = f"{correction.get_status_display()}" + (f": {note}" if note else "")
+                if status == Correction.Status.ACCEPTED:
+                    self._set_override(request, correction)
+                    changed.append(correction.work.openalex_id)
+                    said += f" (corpus override set to {correction.kind})"
+                self.log_change(request, correction, said)
+        verb = "Accepted" if status == Correction.Status.ACCEPTED else "Rejected"
+        message = f"{verb} {len(pending)} correction{'s' if len(pending) != 1 else ''}."
+        if changed:
+            message += f" Corpus override set on {', '.join(sorted(set(changed)))}; rescore the corpus for the ranks."
+        if skipped:
+            message += f" {skipped} already decided, left as they were."
+        self.message_user(request, message, messages.SUCCESS if pending else messages.WARNING)
+
+    def _set_override(self, request: HttpRequest, correction: Correction) -> None:
+        """The work's override as the correction asks; a work we hold only as a citer gets its
+        corpus entry now, with the check's verdict for the record."""
+        override = CorpusEntry.Override(correction.kind)
+        entry = CorpusEntry.objects.filter(work_id=correction.work_id).first()
+        message = f"Override set to “{override.value}” by accepting correction {correction.pk}."
+        if entry is not None:
+            entry.override = override
+            entry.save(update_fields=["override"])
+            flag = CHANGE
+        else:
+            work = correction.work
+            verdict = check_data_paper(
+                type=work.type, venue=work.venue, title=work.title, abstract=work.abstract, source_type=work.source_type
+            )
+            entry = CorpusEntry.objects.create(
+                work=work,
+                check_passed=verdict.passed,
+                confidence=verdict.confidence,
+                reasons=list(verdict.reasons),
+                included=False,
+                override=override,
+                checked_at=timezone.now(),
+            )
+            flag = ADDITION
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk, queryset=[entry], action_flag=flag, change_message=message, single_object=True
+        )

@@ -5,10 +5,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 # The words of a search: letters and digits in any script; everything else separates them.
@@ -451,3 +452,70 @@ def describe_relations(related: Sequence[RelatedIdentifier]) -> str:
     shown = ", ".join(f"{item.relation_type} {item.identifier}" for item in related[:5])
     more = f" and {len(related) - 5} more" if len(related) > 5 else ""
     return f"{len(related)} related identifier(s): {shown}{more}"
+
+
+# Appended with the corrections while the top of the module is being edited elsewhere; these
+# belong with the imports above.
+
+CORRECTION_REASON_MAX_LENGTH = 2_000
+
+
+class CorrectionQuerySet(models.QuerySet):
+    def pending(self) -> "CorrectionQuerySet":
+        return self.filter(status=Correction.Status.PENDING)
+
+
+class Correction(models.Model):
+    """A visitor's word that the data-paper check got a work wrong, queued for an editor. Accepting
+    it sets the work's corpus override; accepted corrections are labelled examples for the check."""
+
+    class Kind(models.TextChoices):
+        EXCLUDE = "exclude", "Not a data-sharing paper"
+        INCLUDE = "include", "Is a data-sharing paper"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(max_length=CORRECTION_REASON_MAX_LENGTH)
+    email = models.EmailField(blank=True)
+    client = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="A keyed hash of the sender's address (an IPv6 one as its /64): tells one sender's "
+        "submissions apart from another's without keeping the address.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="The editor's note on the decision.")
+
+    objects = CorrectionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["exclude", "include"]), name="correction_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "rejected"]), name="correction_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.lookups.LessThanOrEqual(Length("reason"), CORRECTION_REASON_MAX_LENGTH),
+                name="correction_reason_max_length",
+            ),
+            # A decision has a time; a pending correction has none.
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="correction_decided_at_with_decision",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="correction_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id}: {self.get_kind_display().lower()} ({self.status})"

@@ -28,11 +28,16 @@ def make_work(number: int, *, title: str = "", corpus: bool | None = False, **fi
 
 
 def make_run(*, finished_minutes_ago: int = 0, status=ScoringRun.Status.SUCCEEDED, **fields) -> ScoringRun:
+    """A run; without `papers_ranked`, every paper it scored is ranked."""
     fields = {"algorithm": "datarank-1hop-v1", "damping": 0.85, "citer_cap": 200, **fields}
+    fields.setdefault("papers_ranked", fields.get("papers_scored", 0))
     return ScoringRun.objects.create(status=status, finished_at=NOW - timedelta(minutes=finished_minutes_ago), **fields)
 
 
-def make_score(run: ScoringRun, work: Work, *, rank: int, datarank: float, **fields) -> PaperScore:
+def make_score(run: ScoringRun, work: Work, *, rank: int | None, datarank: float, **fields) -> PaperScore:
+    """A score; `rank=None` is a paper the run scored but did not rank (its DataRank is 0), so
+    it gets no top_percent or tier either."""
+    ranked = rank is not None
     figures = {
         "base_contribution": datarank / 4,
         "network_contribution": datarank * 3 / 4,
@@ -40,8 +45,8 @@ def make_score(run: ScoringRun, work: Work, *, rank: int, datarank: float, **fie
         "citers_with_signal": 0,
         "self_citations_excluded": 0,
         "cap_bound": False,
-        "top_percent": 100.0 * rank / max(run.papers_scored, 1),
-        "tier": 1,
+        "top_percent": 100.0 * rank / max(run.papers_ranked, 1) if ranked else None,
+        "tier": 1 if ranked else None,
         **fields,
     }
     return PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)

@@ -9,10 +9,17 @@ from django.shortcuts import redirect, render
 
 
 class NotFound(Http404):
-    def __init__(self, message: str, *, openalex_url: str = "") -> None:
+    """`correction_url`, for a work we hold outside the corpus, is where a visitor suggests it;
+    `editor_classified` says an editor's override, not the check, keeps it out."""
+
+    def __init__(
+        self, message: str, *, openalex_url: str = "", correction_url: str = "", editor_classified: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.openalex_url = openalex_url
+        self.correction_url = correction_url
+        self.editor_classified = editor_classified
 
 
 class Redirect(Exception):
@@ -31,7 +38,12 @@ class PageErrorsMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, NotFound):
-            context = {"message": exception.message, "openalex_url": exception.openalex_url}
+            context = {
+                "message": exception.message,
+                "openalex_url": exception.openalex_url,
+                "correction_url": exception.correction_url,
+                "editor_classified": exception.editor_classified,
+            }
             return render(request, "404.html", context, status=404)
         if isinstance(exception, Redirect):
             return redirect(exception.url, permanent=exception.permanent)

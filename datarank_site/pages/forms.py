@@ -1,7 +1,14 @@
+from collections.abc import Sequence
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django import forms
 from django.db import models
+from django.db.models import Count, Min
+from django.db.models.fields.json import KT
+from django.urls import reverse
+
+from papers.models import Work
 
 MAX_QUERY_LENGTH = 300
 # Publication years outside this span are typing mistakes, not filters.
@@ -92,8 +99,123 @@ class SearchForm(forms.Form):
         return urlencode({name: value for name, value in values.items() if value not in (None, "")})
 
 
+class Subfield(NamedTuple):
+    """An OpenAlex subfield the ranking can be narrowed to, with how many ranked papers it has."""
+
+    id: int
+    name: str
+    papers: int
+
+
+def ranked_subfields(run_id: int) -> list[Subfield]:
+    """The subfields of the run's ranked corpus papers, by name, in one query."""
+    rows = (
+        Work.objects.in_corpus()
+        .filter(scores__run_id=run_id, scores__rank__isnull=False, subfield_id__isnull=False)
+        .values("subfield_id")
+        .annotate(name=Min(KT("primary_topic__subfield__name")), papers=Count("id"))
+        .order_by()
+    )
+    subfields = [
+        Subfield(row["subfield_id"], row["name"] or f"Subfield {row['subfield_id']}", row["papers"]) for row in rows
+    ]
+    return sorted(subfields, key=lambda subfield: (subfield.name.casefold(), subfield.id))
+
+
 class RankingForm(forms.Form):
+    """The ranking's filters: a tier, and a cohort-like slice of subfield and publication years.
+
+    `subfields` are the ones the select offers (ranked_subfields); a subfield id that is not
+    among them is still a valid filter, one that no ranked paper of the run matches."""
+
     tier = tier_field()
+    subfield = forms.IntegerField(
+        label="Subfield",
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": "The subfield must be given by its OpenAlex number, such as 1908 for Geophysics.",
+            "min_value": "The subfield must be given by its OpenAlex number, such as 1908 for Geophysics.",
+        },
+    )
+    year_from = year_field("From year")
+    year_to = year_field("To year")
+
+    def __init__(self, *args, subfields: Sequence[Subfield] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subfields = list(subfields)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("year_from"), cleaned.get("year_to")
+        if start is not None and end is not None and start > end:
+            raise forms.ValidationError(f"The year range starts in {start}, after it ends in {end}.")
+        return cleaned
 
     def first_error(self) -> str:
         return next(iter(self.errors.values()))[0]
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.cleaned_data[name] is not None for name in ("tier", "subfield", "year_from", "year_to"))
+
+    @property
+    def subfield_name(self) -> str:
+        chosen = self.cleaned_data["subfield"]
+        if chosen is None:
+            return ""
+        return next((subfield.name for subfield in self.subfields if subfield.id == chosen), f"subfield {chosen}")
+
+    def subfield_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) for the select; a chosen subfield no ranked paper has is
+        offered too, so that the select shows what the list is filtered by."""
+        chosen = self.cleaned_data["subfield"]
+        options = [("", "All subfields", chosen is None)]
+        options += [(str(s.id), f"{s.name} ({s.papers:,})", s.id == chosen) for s in self.subfields]
+        if chosen is not None and all(s.id != chosen for s in self.subfields):
+            options.append((str(chosen), f"Subfield {chosen} (none ranked)", True))
+        return options
+
+    def years(self) -> str:
+        start, end = self.cleaned_data["year_from"], self.cleaned_data["year_to"]
+        if start is not None and end is not None:
+            return str(start) if start == end else f"{start}\u2013{end}"
+        if start is not None:
+            return f"from {start} on"
+        if end is not None:
+            return f"up to {end}"
+        return ""
+
+    def description(self) -> str:
+        """What the filters select, as a noun phrase: "tier S2 papers of Geophysics, 2019-2021"
+        (an en dash between the years); empty when nothing is filtered."""
+        if not self.filtered:
+            return ""
+        tier, subfield, years = self.cleaned_data["tier"], self.subfield_name, self.years()
+        phrase = f"tier S{tier} papers" if tier is not None else "papers"
+        if subfield:
+            return f"{phrase} of {subfield}, {years}" if years else f"{phrase} of {subfield}"
+        if years:
+            start, end = self.cleaned_data["year_from"], self.cleaned_data["year_to"]
+            return f"{phrase} published in {years}" if start == end else f"{phrase} published {years}"
+        return phrase
+
+    def title(self) -> str:
+        """The filters for the page title: "Tier S2, Geophysics, 2019-2021"."""
+        parts = [
+            f"Tier S{self.cleaned_data['tier']}" if self.cleaned_data["tier"] is not None else "",
+            self.subfield_name,
+            self.years(),
+        ]
+        return ", ".join(part for part in parts if part)
+
+    def query_string(self, *, page: int = 1) -> str:
+        """The filters as a clean query string, with the page past the first: what a pushed URL
+        and the paging links carry, without the empty fields the form sent."""
+        values = {name: self.cleaned_data[name] for name in ("tier", "subfield", "year_from", "year_to")}
+        values["page"] = page if page > 1 else None
+        return urlencode({name: value for name, value in values.items() if value is not None})
+
+    def url(self, *, page: int = 1) -> str:
+        query = self.query_string(page=page)
+        return reverse("ranking") + (f"?{query}" if query else "")

@@ -8,8 +8,10 @@ from scoring.fair import metrics
 from scoring.fair.calibration import fair_distribution, unevaluated_corpus_count
 from scoring.models import PaperScore, ScoringRun
 
-# DataRank bands for the methodology page's distribution (the score is a log scale, so bands widen).
-DATARANK_BANDS = ((0, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, None))
+# DataRank bands for the methodology page's distribution of ranked papers (the score is a log
+# scale, so bands widen; most datasets score under 1, so that is cut finer); the first starts
+# above 0, a DataRank of 0 being no rank.
+DATARANK_BANDS = ((0, 0.1), (0.1, 0.2), (0.2, 0.5), (0.5, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, None))
 
 
 def methodology_figures() -> dict:
@@ -18,24 +20,29 @@ def methodology_figures() -> dict:
     parameters = ScoringRun.parameters(run)
     datarank = None
     if run is not None:
+        # Only ranked papers (a DataRank above zero) fall in the bands; the rest are counted apart.
+        ranked = Q(rank__isnull=False)
         bands = {
             f"band{number}": Count(
-                "id", filter=Q(datarank__gte=low) & (Q(datarank__lt=high) if high is not None else Q())
+                "id", filter=ranked & Q(datarank__gte=low) & (Q(datarank__lt=high) if high is not None else Q())
             )
             for number, (low, high) in enumerate(DATARANK_BANDS)
         }
         figures = PaperScore.objects.filter(run=run).aggregate(
             scored=Count("id"),
-            lowest=Min("datarank"),
-            mean=Avg("datarank"),
-            highest=Max("datarank"),
+            ranked=Count("id", filter=ranked),
+            lowest=Min("datarank", filter=ranked),
+            mean=Avg("datarank", filter=ranked),
+            highest=Max("datarank", filter=ranked),
+            with_cohort=Count("id", filter=Q(cohort_top_percent__isnull=False)),
             cap_bound=Count("id", filter=Q(cap_bound=True)),
             **bands,
         )
         datarank = {
             **figures,
+            "not_ranked": figures["scored"] - figures["ranked"],
             "bands": [
-                {"label": f"{low} to {high}" if high is not None else f"{low} and above", "count": figures[f"band{n}"]}
+                {"label": band_label(low, high), "count": figures[f"band{n}"]}
                 for n, (low, high) in enumerate(DATARANK_BANDS)
             ],
         }
@@ -58,6 +65,13 @@ def methodology_figures() -> dict:
             for principle in metrics.PRINCIPLES
         ],
     }
+
+
+def band_label(low: float, high: float | None) -> str:
+    if high is None:
+        return f"{low} and above"
+    # Ranked papers only: the lowest band starts above 0.
+    return f"under {high}" if low == 0 else f"{low} to {high}"
 
 
 EMPTY_OPENALEX = OpenAlexFacts(

@@ -27,7 +27,7 @@ from datarank_site.pages.fair import fair_for_page
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from datarank_site.pages.templatetags.titles import title_text
 from papers.models import Citation, CorpusEntry, Work
-from scoring.explain import not_yet_scored, why_this_datarank
+from scoring.explain import Standing, not_yet_scored, standing, why_this_datarank
 from scoring.models import SCORE_FIELDS, PaperScore, RunParameters, ScoredWork, ScoringRun
 
 HISTOGRAM_BINS = 40
@@ -56,7 +56,12 @@ def find_paper(key: str, *, view: str) -> tuple[ScoredWork, ScoringRun | None]:
         raise NotFound(f"We hold no work {canonical}.", openalex_url=openalex_url)
     entry: CorpusEntry | None = getattr(work, "corpus_entry", None)
     if entry is None or not entry.in_corpus:
-        raise NotFound(not_in_corpus_message(canonical, entry), openalex_url=openalex_url)
+        raise NotFound(
+            not_in_corpus_message(canonical, entry),
+            openalex_url=openalex_url,
+            correction_url=reverse("paper_correction", kwargs={"key": canonical}),
+            editor_classified=bool(entry and entry.override),
+        )
     return work, run
 
 
@@ -89,6 +94,26 @@ class PaperPage:
             work_id=work.id, run_id=run.id if run else None, cap=parameters.cap, damping=parameters.damping
         )
         return cls(work=work, run=run, parameters=parameters, citers=citers)
+
+    def standing_data(self) -> dict | None:
+        """The standing for data.json: the sentences the page shows and what they are based on."""
+        shown = self.standing()
+        if shown is None:
+            return None
+        run, work = self.run, self.work
+        cohort = None
+        if work.cohort_size:
+            year = work.publication_year
+            cohort = {"subfield": subfield_name(work), "subfield_id": work.subfield_id, "years": [year - 1, year + 1]}
+        return {
+            "ranked": shown.ranked,
+            "ranked_papers": run.papers_ranked,
+            "not_ranked_papers": run.papers_not_ranked,
+            "corpus": shown.corpus,
+            "cohort": shown.cohort or None,
+            "cohort_definition": cohort,
+            "caveat": shown.caveat or None,
+        }
 
     def table_context(self, query: QueryDict) -> dict:
         """What the citer table needs: all an htmx request for a sorted or paged table gets."""
@@ -128,6 +153,7 @@ class PaperPage:
             **self.table_context(query),
             "top_citers": self.citers.kept[:TOP_CITERS],
             "split": split,
+            "standing": self.standing(),
             # The sentences are plain text for element content, where only &, < and > need escaping;
             # autoescaping would also spell their apostrophes &#x27;, which the page's prose never did.
             "why": {name: mark_safe(html.escape(text, quote=False)) for name, text in dataclasses.asdict(why).items()},
@@ -136,6 +162,22 @@ class PaperPage:
             "history": history(work_id=work.id),
             **fair_for_page(work),
         }
+
+    def standing(self) -> Standing | None:
+        """Where the paper stands in the current run; None when the run did not score it."""
+        work, run = self.work, self.run
+        if run is None or work.datarank is None:
+            return None
+        return standing(
+            rank=work.rank,
+            top_percent=work.top_percent,
+            ranked_papers=run.papers_ranked,
+            scored_papers=run.papers_scored,
+            cohort_size=work.cohort_size,
+            cohort_top_percent=work.cohort_top_percent,
+            subfield=subfield_name(work),
+            year=work.publication_year,
+        )
 
     def data(self, *, url: str) -> dict:
         """Everything the page shows, as data.json gives it; `url` is the page's own address."""
@@ -177,6 +219,7 @@ class PaperPage:
                 "papers_scored": run.papers_scored,
             },
             "score": None if work.datarank is None else {name: getattr(work, name) for name in SCORE_FIELDS},
+            "standing": self.standing_data(),
             "citers": [citer_data(row) for row in self.citers.kept],
             "self_citations_excluded": [
                 {
@@ -188,6 +231,11 @@ class PaperPage:
             ],
             "fair": as_data(fair_for_page(work)),
         }
+
+
+def subfield_name(work: Work) -> str:
+    topic = work.primary_topic or {}
+    return (topic.get("subfield") or {}).get("name", "")
 
 
 # The columns of the citer CSV; DictWriter refuses a row with any other key, so they and
@@ -286,14 +334,15 @@ def _role(citer: Work) -> str:
 
 
 def distribution(*, run: ScoringRun) -> dict | None:
-    """The run's DataRank histogram (bin centres, width and counts), or None for a run that
-    scored nothing. Two aggregate queries the first time, served from the cache after: the
+    """The run's DataRank histogram of its ranked papers (bin centres, width and counts), or None
+    for a run that ranked nothing. Two aggregate queries the first time, served from the cache after: the
     run never changes once it has finished."""
     # The finish time too: ids can come round again after a database is reset.
-    key = f"datarank-histogram:v1:{run.id}:{run.finished_at:%Y%m%d%H%M%S%f}"
+    key = f"datarank-histogram:v2:{run.id}:{run.finished_at:%Y%m%d%H%M%S%f}"
     histogram = cache.get(key)
     if histogram is None:
-        scores = PaperScore.objects.filter(run_id=run.id)
+        # The ranked papers only: the papers not ranked (all at 0) are counted beside the chart.
+        scores = PaperScore.objects.filter(run_id=run.id, rank__isnull=False)
         bounds = scores.aggregate(low=Min("datarank"), high=Max("datarank"))
         if bounds["low"] is None:
             return None

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from datarank_site.pages import views
+from datarank_site.pages import corrections, views
 from datarank_site.pages.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/citers\.csv$", views.paper_citers_csv, name="paper_citers_csv"),
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/data\.json$", views.paper_data, name="paper_data"),
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/fair/$", views.paper_fair, name="paper_fair"),
+    re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/correction/$", corrections.correction, name="paper_correction"),
     path("about/methodology/", views.methodology, name="methodology"),
     path("doi/<path:doi>", views.doi, name="doi"),
 ]

@@ -1,7 +1,6 @@
 """The public pages: home (the ranking's top), title search, the paper page and DOI links."""
 
 import csv
-from urllib.parse import urlencode
 
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from datarank_site.pages.errors import NotFound
 from datarank_site.pages.fair import fair_page
-from datarank_site.pages.forms import RankingForm, SearchForm, Sort
+from datarank_site.pages.forms import RankingForm, SearchForm, Sort, ranked_subfields
 from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
 from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
@@ -32,7 +31,8 @@ LONG_FIELDS = ("abstract", "indexed_in", "topics", "repository_locations")
 def home(request: HttpRequest) -> HttpResponse:
     run = ScoringRun.objects.current()
     papers = ScoredWork.objects.in_corpus().ranked(run.id)[:HOME_PAPERS] if run else []
-    return render(request, "pages/home.html", {"run": run, "papers": papers})
+    not_ranked = run.papers_scored - run.papers_ranked if run else 0
+    return render(request, "pages/home.html", {"run": run, "papers": papers, "not_ranked": not_ranked})
 
 
 @vary_on_headers("HX-Request")
@@ -93,31 +93,46 @@ def search_response(request: HttpRequest, form: SearchForm, context: dict, *, pa
 
 @vary_on_headers("HX-Request")
 def ranking(request: HttpRequest) -> HttpResponse:
-    """The whole corpus in DataRank order, a page at a time, straight off the (run, rank) index."""
-    form = RankingForm(request.GET)
-    if not form.is_valid():
-        return render(
-            request, "400.html", {"heading": "That ranking cannot be shown", "message": form.first_error()}, status=400
-        )
-    tier = form.cleaned_data["tier"]
+    """The ranked papers in DataRank order, a page at a time, straight off the (run, rank) index;
+    narrowed, if asked, to a tier, a subfield and a span of publication years."""
     run = ScoringRun.objects.current()
+    form = RankingForm(request.GET, subfields=ranked_subfields(run.id) if run else ())
+    if not form.is_valid():
+        heading, message = "That ranking cannot be shown", form.first_error()
+        if request.htmx:
+            # base.html has htmx swap 400s in: the reason takes the place of the list, and the
+            # address bar keeps the last list that could be shown.
+            response = render(request, "pages/ranking.html#ranking-results", {"error": message}, status=400)
+            response["HX-Push-Url"] = "false"
+            return response
+        return render(request, "400.html", {"heading": heading, "message": message}, status=400)
+    filters = form.cleaned_data
     page = None
     if run:
         works = ScoredWork.objects.in_corpus().ranked(run.id)
-        if tier is not None:
-            works = works.in_tier(tier, papers_scored=run.papers_scored)
+        if filters["tier"] is not None:
+            works = works.in_tier(filters["tier"])
+        if filters["subfield"] is not None:
+            works = works.filter(subfield_id=filters["subfield"])
+        works = filter_years(works, filters["year_from"], filters["year_to"])
         # Past the last page there is nothing to show; clamping also keeps OFFSET within range.
-        last_page = max(1, -(-run.papers_scored // RANKING_PAGE_SIZE))
+        last_page = max(1, -(-run.papers_ranked // RANKING_PAGE_SIZE))
         number = min(page_number(request.GET.get("page")), last_page)
         page = UncountedPage(works, number=number, per_page=RANKING_PAGE_SIZE)
-    context = {"form": form, "run": run, "page": page, "tier": tier}
+    context = {
+        "form": form,
+        "run": run,
+        "not_ranked": run.papers_scored - run.papers_ranked if run else 0,
+        "page": page,
+        "tier": filters["tier"],
+        # Links carry every filter, and the address bar only what was chosen.
+        "previous_url": form.url(page=page.number - 1) if page and page.has_previous else "",
+        "next_url": form.url(page=page.number + 1) if page and page.has_next else "",
+    }
     if not request.htmx:
         return render(request, "pages/ranking.html", context)
     response = render(request, "pages/ranking.html#ranking-results", context)
-    # Choosing "All tiers" sends an empty tier, and the first page needs no number.
-    params = {"tier": tier, "page": page.number if page and page.number > 1 else None}
-    query = urlencode({name: value for name, value in params.items() if value})
-    response["HX-Push-Url"] = reverse("ranking") + (f"?{query}" if query else "")
+    response["HX-Push-Url"] = form.url(page=page.number if page else 1)
     return response
 
 

@@ -128,15 +128,18 @@ def test_fair_for_page_takes_three_queries(fake_datacite, zenodo_dataset, django
     ]
 
 
-def make_run() -> ScoringRun:
+def make_run(dataranks: tuple[float, float] = (3.5, 0.2)) -> ScoringRun:
+    """A run over the two papers; a DataRank of 0 is scored but not ranked."""
+    ranked = [datarank for datarank in dataranks if datarank > 0]
     run = ScoringRun.objects.create(
-        algorithm="datarank-1hop-v1", damping=0.85, citer_cap=200, status="succeeded", finished_at=NOW, papers_scored=2
-    )
-    for rank, (work_id, datarank) in enumerate(((ZENODO_DATASET, 3.5), (BARE_PAPER, 0.2)), start=1):
+        algorithm="datarank-1hop-v1", damping=0.85, citer_cap=200, status="succeeded", finished_at=NOW,
+        papers_scored=2, papers_ranked=len(ranked),
+    )  # fmt: skip
+    for rank, (work_id, datarank) in enumerate(zip((ZENODO_DATASET, BARE_PAPER), dataranks, strict=True), start=1):
+        figures = {"rank": rank, "top_percent": 100.0 * rank / len(ranked), "tier": rank} if datarank > 0 else {}
         PaperScore.objects.create(
             run=run, work_id=work_id, base_contribution=datarank, network_contribution=0, datarank=datarank,
-            citing_works=0, citers_with_signal=0, self_citations_excluded=0, cap_bound=rank == 1, rank=rank,
-            top_percent=50.0 * rank, tier=rank,
+            citing_works=0, citers_with_signal=0, self_citations_excluded=0, cap_bound=rank == 1, **figures,
         )  # fmt: skip
     return run
 
@@ -154,15 +157,45 @@ def test_the_methodology_page_explains_both_scores_with_live_figures(
     page = text(response)
     for heading in ("Description", "Intuition", "Data and calculation", "Parameters", "Limitations"):
         assert page.count(heading) >= 2, heading
-    assert "DataRank ranks 2 data-sharing papers" in page
-    assert "2 papers were scored: DataRank from 0.20 to 3.50, mean 1.85; 1 had more citers than the cap." in page
+    assert "The corpus holds 2 data-sharing papers today; the current scoring run ranks all 2 it scored." in page
+    assert (
+        "2 papers were scored: 2 are ranked, with DataRank from 0.20 to 3.5, mean 1.9."
+        " 0 of the ranked papers have a cohort of 20 or more; 1 paper had more citers than the cap."
+    ) in page
     html = response.content.decode()
-    assert "<td>0 to 1</td><td>1</td>" in html and "<td>2 to 5</td><td>1</td>" in html
+    assert "<td>0.2 to 0.5</td><td>1</td>" in html and "<td>2 to 5</td><td>1</td>" in html
+    assert "<td>under 0.1</td><td>0</td>" in html and "<td>20 and above</td><td>0</td>" in html
     assert "<td>90 to 100</td><td>1</td>" in html
     assert "2 papers evaluated with method fair-metadata-v1" in page
     assert "The cap's bias." in page and "1-hop only." in page and "Corpus-relative percentiles." in page
     assert "Metadata only." in page
     assert "A licence is stated FsF-R1.1-01M" in page
+
+
+def test_the_methodology_page_explains_what_is_ranked_and_how(client):
+    page = text(client.get("/about/methodology/"))
+
+    assert "Only a DataRank above 0 is ranked." in page and "not ranked yet" in page
+    assert "the share of ranked papers scoring at least as high as this one" in page
+    assert "Ties never flatter" in page
+    assert "rank 1 of N · top 100% · S5" in page
+    assert "the ranked papers of the same OpenAlex subfield" in page and "published within a year of it" in page
+    assert "shown from 20 papers on" in page
+    assert 'id="ranks"' in client.get("/about/methodology/").content.decode()
+
+
+def test_the_methodology_bands_count_ranked_papers_and_say_how_many_are_not(client, zenodo_dataset, bare_paper):
+    make_run(dataranks=(3.5, 0.0))
+
+    response = client.get("/about/methodology/")
+
+    page = text(response)
+    assert "the current scoring run ranks 1 of the 2 it scored, and 1 is not ranked yet." in page
+    assert "2 papers were scored: 1 is ranked, with DataRank from 3.5 to 3.5, mean 3.5, and 1 is not ranked yet" in page
+    html = response.content.decode()
+    assert "<caption>DataRank of the 1 ranked paper</caption>" in html
+    assert "<td>0.2 to 0.5</td><td>0</td>" in html and "<td>2 to 5</td><td>1</td>" in html
+    assert '<th scope="row">0: not ranked</th><td>1</td>' in html
 
 
 def test_the_methodology_page_says_when_nothing_is_scored_or_evaluated(client, django_assert_num_queries):

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from papers.models import CorpusEntry, FairSignal, Work
+from scoring.datarank import format_score
 from scoring.models import ScoringRun
 from scoring.services import rescore_corpus
 from tests.factories import NOW, cite, make_run, make_score, make_work, text, write
@@ -260,7 +261,8 @@ def test_the_table_lists_every_counted_citer_with_its_contribution(client, score
     # Citer 29: C = 30, R = 39.
     term = math.log1p(30) / 39
     base_only = 0.15 * math.log1p(30)
-    assert f"Citer 29 Venue unknown · W10029 2009 30 39 {base_only:.1f}base {0.85 * term:.4f}" in table
+    # Below 1, two significant digits (DESIGN.md §1, display).
+    assert f"Citer 29 Venue unknown · W10029 2009 30 39 {format_score(base_only)}base {0.85 * term:.4f}" in table
     assert "A corpus citer Venue unknown · W900 — 40 4 " in table
     assert "Page 1 of 2" in table
     assert "Our own follow-up" not in table
@@ -430,3 +432,80 @@ def script_data(response, element_id: str):
 
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+# Standing: ranked, not ranked, cohorts (DESIGN.md §1)
+
+GEOPHYSICS = {
+    "topic": {"id": 10399, "name": "Seismic imaging"},
+    "subfield": {"id": 1908, "name": "Geophysics"},
+    "field": {"id": 19, "name": "Earth and Planetary Sciences"},
+    "domain": {"id": 3, "name": "Physical Sciences"},
+}
+
+
+def standing_world(*, cohort_size, cohort_top_percent, rank=3, top_percent=0.62):
+    run = make_run(papers_scored=11_084, papers_ranked=1_204)
+    paper = make_work(77, title="A seismic velocity", corpus=True, publication_year=2020, primary_topic=GEOPHYSICS)
+    Work.objects.filter(id=77).update(subfield_id=1908)
+    make_score(
+        run,
+        paper,
+        rank=rank,
+        datarank=2.5 if rank else 0.0,
+        top_percent=top_percent,
+        tier=1 if rank else None,
+        cohort_size=cohort_size,
+        cohort_top_percent=cohort_top_percent,
+    )
+    return paper
+
+
+def test_a_ranked_paper_shows_its_cohort_beside_the_corpus_figure(client):
+    standing_world(cohort_size=840, cohort_top_percent=11.3)
+
+    page = text(client.get("/papers/W77/"))
+
+    assert "placing it in the top 0.7% of the data-sharing corpus (rank 3 of 1,204)" in page
+    assert "top 12% of Geophysics papers, 2019–2021 (n = 840)" in page  # noqa: RUF001 — the page's en dash
+
+
+def test_a_cohort_under_20_papers_says_why_it_has_no_percentile(client):
+    standing_world(cohort_size=7, cohort_top_percent=None)
+
+    assert "n/a: only 7 ranked papers in this cohort" in text(client.get("/papers/W77/"))
+
+
+def test_a_paper_scoring_zero_is_not_ranked_and_says_how_many_share_that(client):
+    standing_world(cohort_size=None, cohort_top_percent=None, rank=None, top_percent=None)
+
+    page = text(client.get("/papers/W77/"))
+
+    notice = "Not ranked yet: no citation with signal; 9,879 other corpus papers of the 11,084 scored share that state."
+    assert notice in page
+    assert "top " not in page.split("Not ranked yet")[0].split("It has a DataRank")[-1]
+    assert "Tier S" not in page
+    data = client.get("/papers/W77/data.json").json()
+    assert data["score"]["rank"] is None and data["score"]["tier"] is None and data["score"]["top_percent"] is None
+    assert data["standing"]["ranked"] is False and data["standing"]["not_ranked_papers"] == 9_880
+
+
+def test_a_lone_ranked_paper_is_told_that_being_first_says_nothing(client):
+    run = make_run(papers_scored=3, papers_ranked=1)
+    paper = make_work(78, title="The only cited dataset", corpus=True)
+    make_score(run, paper, rank=1, datarank=0.3, top_percent=100.0, tier=5)
+
+    page = text(client.get("/papers/W78/"))
+
+    assert "top 100% of the data-sharing corpus (rank 1 of 1)" in page
+    assert "It is the only ranked paper, so being first says nothing." in page
+
+
+def test_the_json_gives_the_standing_and_the_cohort_it_is_based_on(client):
+    standing_world(cohort_size=840, cohort_top_percent=11.3)
+
+    standing = client.get("/papers/W77/data.json").json()["standing"]
+
+    assert standing["ranked"] is True and standing["ranked_papers"] == 1_204
+    assert standing["cohort"] == "top 12% of Geophysics papers, 2019\u20132021 (n\u00a0=\u00a0840)"
+    assert standing["cohort_definition"] == {"subfield": "Geophysics", "subfield_id": 1908, "years": [2019, 2021]}

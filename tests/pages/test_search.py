@@ -306,6 +306,39 @@ def test_results_show_each_papers_tier(client, ocean):
     assert "S1 DataRank 9.0" in text(client.get("/search/", {"q": "ocean heat"}))
 
 
+def test_a_scored_paper_that_is_not_ranked_says_so_instead_of_a_tier_and_rank(client):
+    run = make_run(papers_scored=2, papers_ranked=1)
+    make_score(run, make_work(1, title="Cited glacier survey", corpus=True), rank=1, datarank=2.0, top_percent=100.0)
+    make_score(run, make_work(2, title="Uncited glacier survey", corpus=True), rank=None, datarank=0.0)
+
+    response = client.get("/search/", {"q": "glacier"})
+
+    page = text(response)
+    assert "Uncited glacier survey Venue unknown Not ranked yet · DataRank 0 · 0 citations" in page
+    assert "Cited glacier survey Venue unknown S1 DataRank 2.0 · top 100%" in page
+    assert response.content.decode().count('class="tier tier--') == 1
+    # Sorted by DataRank, the ranked paper comes first.
+    assert titles_in_order(client.get("/search/", {"q": "glacier", "sort": "datarank"}), "Cited", "Uncited")
+
+
+def test_a_tier_filter_leaves_out_papers_that_are_not_ranked(client):
+    run = make_run(papers_scored=2, papers_ranked=1)
+    make_score(run, make_work(1, title="Cited glacier survey", corpus=True), rank=1, datarank=2.0, tier=5)
+    make_score(run, make_work(2, title="Uncited glacier survey", corpus=True), rank=None, datarank=0.0)
+
+    page = text(client.get("/search/", {"q": "glacier", "tier": "5"}))
+
+    assert "1 paper match" in page and "Uncited" not in page
+
+
+@pytest.mark.parametrize(("datarank", "shown"), [(30.554, "30.6"), (0.52, "0.52"), (0.0312, "0.031")])
+def test_results_show_datarank_by_the_display_rule(client, datarank, shown):
+    run = make_run(papers_scored=1)
+    make_score(run, make_work(1, title="Glacier survey", corpus=True), rank=1, datarank=datarank)
+
+    assert f"DataRank {shown} ·" in text(client.get("/search/", {"q": "glacier"}))
+
+
 def test_a_search_matching_more_than_the_cap_says_so_without_counting_them_all(client, monkeypatch):
     monkeypatch.setattr("datarank_site.pages.views.SEARCH_COUNT_CAP", 4)
     for number in range(1, 8):

@@ -35,6 +35,50 @@ def test_home_lists_the_top_ranked_papers_of_the_current_run_linked_to_their_pag
     assert "Second best dataset Data in Brief · 2019 12.3 29%" in page
 
 
+def test_home_gives_the_split_of_ranked_and_not_yet_cited_papers(client):
+    run = make_run(papers_scored=11_084, papers_ranked=1_204)
+    make_score(run, make_work(1, title="Best dataset", corpus=True), rank=1, datarank=30.61)
+    make_score(run, make_work(2, title="Uncited dataset", corpus=True), rank=None, datarank=0.0)
+
+    response = client.get("/")
+
+    page = text(response)
+    assert "11,084 papers scored, 1,204 ranked, 9,880 not yet cited." in page
+    assert "Browse the whole ranking (1,204 ranked, 9,880 not yet cited) by tier, subfield and year →" in page
+    assert "Best dataset" in page and "Uncited dataset" not in page
+    assert 'href="/about/methodology/#ranks"' in response.content.decode()
+
+
+def test_home_leaves_out_the_not_yet_cited_part_when_every_paper_is_ranked(client):
+    run = make_run(papers_scored=1)
+    make_score(run, make_work(1, title="Best dataset", corpus=True), rank=1, datarank=3.0)
+
+    page = text(client.get("/"))
+
+    assert "1 paper scored, 1 ranked." in page and "not yet cited" not in page
+    assert "Browse the whole ranking (1 ranked) by tier, subfield and year →" in page
+
+
+def test_home_says_so_when_papers_are_scored_but_none_is_ranked(client):
+    run = make_run(papers_scored=2, papers_ranked=0)
+    for number in (1, 2):
+        make_score(run, make_work(number, title=f"Uncited dataset {number}", corpus=True), rank=None, datarank=0.0)
+
+    page = text(client.get("/"))
+
+    assert f"No paper is ranked yet: the 2 papers of scoring run {run.pk} have no citation with signal." in page
+    assert "Uncited dataset" not in page and "Nothing has been scored yet" not in page
+
+
+def test_home_shows_small_dataranks_with_two_significant_digits(client):
+    run = make_run(papers_scored=1)
+    make_score(run, make_work(1, title="Faint dataset", corpus=True), rank=1, datarank=0.0312, top_percent=100.0)
+
+    html = client.get("/").content.decode()
+
+    assert '<data value="0.0312">0.031</data>' in html
+
+
 def test_home_shows_the_latest_successful_run_only(client):
     paper = make_work(1, title="A dataset", corpus=True)
     old = make_run(finished_minutes_ago=60, papers_scored=1)
@@ -114,15 +158,17 @@ def test_search_finds_corpus_papers_by_every_word_of_their_title_and_links_them(
     assert "salinity" not in page and "cited only" not in page and "failed the check" not in page
 
 
-def test_search_shows_scores_and_says_when_a_paper_is_not_yet_scored(client):
-    run = make_run(papers_scored=2)
+def test_search_shows_scores_and_says_when_a_paper_is_not_yet_scored_or_not_ranked(client):
+    run = make_run(papers_scored=3, papers_ranked=1)
     make_score(run, make_work(1, title="Scored dataset", corpus=True), rank=1, datarank=4.56, top_percent=50.0)
     make_work(2, title="Unscored dataset", corpus=True)
+    make_score(run, make_work(3, title="Uncited dataset", corpus=True), rank=None, datarank=0.0)
 
     page = text(client.get("/search/", {"q": "dataset"}))
 
     assert "DataRank 4.6 · top 50%" in page
-    assert "Not yet scored" in page
+    assert "Unscored dataset Venue unknown Not yet scored" in page
+    assert "Uncited dataset Venue unknown Not ranked yet · DataRank 0" in page
     assert page.index("Scored dataset") < page.index("Unscored dataset")
 
 

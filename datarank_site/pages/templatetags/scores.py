@@ -2,9 +2,15 @@
 
 from django import template
 
-from scoring.datarank import base_contribution, format_share, format_top_percent
+from scoring.datarank import base_contribution, format_score, format_share, format_top_percent
 
 register = template.Library()
+
+
+@register.filter
+def score(value: float | None) -> str:
+    """A DataRank or one of its parts: 30.554 -> "30.6", 0.0312 -> "0.031" (see format_score)."""
+    return "" if value is None else format_score(value)
 
 
 @register.filter
