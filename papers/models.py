@@ -102,8 +102,10 @@ class Work(models.Model):
     )
     # Its own column, indexed: cohorts are the papers of one subfield (DESIGN.md §1).
     subfield_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    # A database default too, so bulk writers that name only the columns they know (the
+    # benchmarks' SQL, COPY) still write a valid row.
     source_type = models.CharField(
-        max_length=30, blank=True, help_text="The primary location's source type: journal, repository, …"
+        max_length=30, blank=True, db_default="", help_text="The primary location's source type: journal, repository, …"
     )
 
     objects = WorkQuerySet.as_manager()

@@ -22,7 +22,10 @@ class Migration(migrations.Migration):
             model_name="work",
             name="source_type",
             field=models.CharField(
-                blank=True, help_text="The primary location's source type: journal, repository, …", max_length=30
+                blank=True,
+                db_default="",
+                help_text="The primary location's source type: journal, repository, …",
+                max_length=30,
             ),
         ),
         migrations.AddField(
