@@ -90,12 +90,42 @@ def database_from_url(url: str) -> dict:
             # psycopg 3's pool; persistent connections must stay off when it is on.
             "CONN_MAX_AGE": 0,
             "OPTIONS": {
-                "pool": {"min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", 8, minimum=1), "timeout": 10},
+                "pool": {
+                    "min_size": 1,
+                    "max_size": env_int("DATABASE_POOL_SIZE", 8, minimum=1),
+                    # A connection the server has dropped (a restart, a failover, pg_terminate_backend)
+                    # looks fine until used: each one is tried before a request gets it.
+                    "check": check_pooled_connection,
+                    # How long a request waits for a connection: with the database down, every page
+                    # waits this long before its 503, so it is short (datarank_site/errors.py).
+                    "timeout": env_float("DATABASE_POOL_TIMEOUT", 1.0, low=0.1, high=60.0),
+                },
+                # Seconds for one connection attempt by the pool; libpq makes anything under 2 into 2.
+                "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=2),
             },
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL={url!r}: the scheme must be sqlite:// or postgres:// (got {parts.scheme!r})."
     )
+
+
+def check_pooled_connection(conn) -> None:
+    """psycopg_pool's `ConnectionPool.check_connection`, run on each connection before it is handed
+    out. A connection the server dropped seldom goes alone, and psycopg_pool waits 1 s, then 2 s…
+    between one failed check and the next, longer than the pool's timeout: so on the first failure
+    every idle connection of the pool is checked at once, and the request waits only for a new one."""
+    from psycopg_pool import ConnectionPool
+
+    try:
+        ConnectionPool.check_connection(conn)
+    except Exception:
+        from django.db import connections
+
+        for alias in connections:
+            pool = getattr(connections[alias], "pool", None)
+            if pool is not None:
+                pool.check()
+        raise
 
 
 def sqlite_database(path: Path) -> dict:
@@ -147,6 +177,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the cookies (production puts WhiteNoise ahead of it, for static files).
+    "datarank_site.errors.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

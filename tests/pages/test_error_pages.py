@@ -72,3 +72,67 @@ def test_a_suspicious_request_gets_the_custom_400_page(client):
 
 def test_the_400_page_renders_without_a_request():
     assert "The request could not be understood." in render_to_string("400.html")
+
+
+# Requests that are themselves what is wrong. The error page must not read them again.
+SITE_HOST = "datarank.example.org"
+TOO_MANY_PARAMETERS = "&".join(f"p{number}=1" for number in range(1_001))
+
+
+@pytest.fixture
+def production(settings):
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [SITE_HOST]
+
+
+def assert_the_400_page(response) -> None:
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<h1>Bad request</h1>" in html and "The request could not be understood." in html
+
+
+def test_a_host_not_in_allowed_hosts_gets_the_400_page(client, production):
+    response = client.get("/", HTTP_HOST="evil.example")
+
+    assert_the_400_page(response)
+    assert "evil.example" not in response.content.decode()
+
+
+# Pages that read the parameters, and a 404 of a view (base.html shows the search box's `q`).
+@pytest.mark.parametrize("path", ["/search/", "/ranking/", "/papers/W1/"])
+def test_more_than_1000_query_parameters_get_the_400_page(client, production, path):
+    assert_the_400_page(client.get(f"{path}?{TOO_MANY_PARAMETERS}", HTTP_HOST=SITE_HOST))
+
+
+def test_an_unknown_url_with_more_than_1000_query_parameters_is_still_a_plain_404(client, production):
+    response = client.get(f"/no/such/page/?{TOO_MANY_PARAMETERS}", HTTP_HOST=SITE_HOST)
+
+    assert response.status_code == 404
+    assert "There is no page at <code>/no/such/page/</code>" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/login/"])
+def test_an_over_long_cookie_gets_the_400_page(client, production, path):
+    client.cookies["sessionid"] = "x" * 10_000
+
+    assert_the_400_page(client.get(path, HTTP_HOST=SITE_HOST))
+
+
+def test_cookies_of_the_size_browsers_send_are_fine(client, production):
+    client.cookies["sessionid"] = "x" * 4_000
+
+    assert client.get("/", HTTP_HOST=SITE_HOST).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_a_malformed_multipart_post_gets_the_400_page(client, production, content_type):
+    body = b'--x\r\nContent-Disposition: form-data; name="username"\r\n\r\nadmin'
+
+    assert_the_400_page(client.post("/admin/login/", body, content_type=content_type, HTTP_HOST=SITE_HOST))
+
+
+def test_the_503_page_renders_without_any_context_or_request():
+    html = render_to_string("503.html")
+
+    assert "DataRank is unavailable for a moment" in html
+    assert "<script" not in html and "{%" not in html

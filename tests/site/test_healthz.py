@@ -26,7 +26,7 @@ def test_it_answers_200_when_the_database_and_the_broker_answer(client):
     assert response["Cache-Control"] == "no-store"
 
 
-def test_it_shows_the_last_refresh_run(client):
+def test_it_shows_the_last_refresh_run_by_its_status_and_times(client):
     RefreshRun.objects.create(status=RefreshRun.Status.FAILED, papers_total=4, finished_at=timezone.now())
     RefreshRun.objects.create(
         status=RefreshRun.Status.SUCCEEDED, papers_total=3, papers_done=3, finished_at=timezone.now()
@@ -34,20 +34,23 @@ def test_it_shows_the_last_refresh_run(client):
 
     last = client.get("/healthz").json()["last_refresh"]
 
+    assert set(last) == {"status", "started_at", "finished_at"}
     assert last["status"] == "succeeded"
-    assert (last["papers_done"], last["papers_total"]) == (3, 3)
     assert last["finished_at"] and last["started_at"]
 
 
-def test_it_answers_503_quickly_when_the_broker_is_unreachable(client, settings):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+def test_with_the_broker_unreachable_it_answers_503_within_1_5_seconds_with_status_words_only(client, settings, caplog):
+    port = closed_port()
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{port}/0"
 
     started = time.monotonic()
     response = client.get("/healthz")
+    elapsed = time.monotonic() - started
 
-    assert time.monotonic() - started < 5
+    assert elapsed < 1.5, elapsed
     assert response.status_code == 503
-    body = response.json()
-    assert body["database"] == "ok"
-    assert body["broker"].startswith("error: ")
-    assert body["status"] == "degraded"
+    assert response.json() == {"database": "ok", "broker": "down", "last_refresh": None, "status": "degraded"}
+    # Why is for the operator's log, not for whoever asks: no address, no error text.
+    text = response.content.decode()
+    assert str(port) not in text and "127.0.0.1" not in text and "rror" not in text
+    assert any(str(port) in record.getMessage() for record in caplog.records if record.name == "datarank_site.health")
