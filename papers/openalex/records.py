@@ -146,8 +146,8 @@ def parse_work(raw: Any) -> WorkRecord:
     return WorkRecord(
         id=work_id,
         doi=_doi(raw.get("doi")),
-        title=_clean(_text(raw, "title") or _text(raw, "display_name")),
-        abstract=_clean(_abstract(raw.get("abstract_inverted_index"))),
+        title=clean_text(_text(raw, "title") or _text(raw, "display_name")),
+        abstract=clean_text(_abstract(raw.get("abstract_inverted_index"))),
         publication_year=_year(raw.get("publication_year")),
         venue=_venue(raw),
         type=_text(raw, "type"),
@@ -183,7 +183,7 @@ def _doi(value: Any) -> str:
 _TYPED_ESCAPE = re.compile(r"\\[nrt]")
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """Decode HTML entities (twice: some records encode them twice) and literal escape
     sequences, and collapse runs of whitespace. Markup stays: the pages render it safely."""
     for _ in range(2):

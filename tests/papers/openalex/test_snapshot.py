@@ -1,0 +1,372 @@
+"""The corpus stages of a snapshot build (papers.openalex.snapshot) on real OpenAlex records:
+the parts a manifest lists, what DuckDB extracts against what parse_work reads, the data-paper
+verdicts against papers.datapaper's, bad input named part:line, the newest copy of a work
+winning, and a second run skipping what the first finished."""
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papers.datapaper import check_data_paper
+from papers.openalex.files import BadRecord, WorkFile
+from papers.openalex.records import WorkRecord
+from papers.openalex.snapshot import SnapshotBuild, open_snapshot
+from tests.conftest import FIXTURES, SNAPSHOT
+
+LAYOUT = FIXTURES / "openalex" / "snapshot-layout" / "works"
+JUNK = LAYOUT / "updated_date=2023-05-16" / "part_000.gz"
+JUNK_NAME = "updated_date=2023-05-16/part_000.gz"
+SAMPLE_PARTS = 3
+
+
+def write_part(path: Path, lines: list[bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(b"".join(line + b"\n" for line in lines)))
+    return path
+
+
+def write_manifest(works: Path, *, records: dict[str, int] | None = None) -> None:
+    """OpenAlex's manifest for the parts under `works`, counting their non-empty lines
+    (`records` overrides a part's count)."""
+    entries = []
+    for part in sorted(works.glob("updated_date=*/*.gz")):
+        name = part.relative_to(works).as_posix()
+        with gzip.open(part, "rb") as lines:
+            count = sum(1 for line in lines if line.strip())
+        count = (records or {}).get(name, count)
+        entries.append(
+            {
+                "url": f"s3://openalex/data/works/{name}",
+                "meta": {"content_length": part.stat().st_size, "record_count": count},
+            }
+        )
+    (works / "manifest").write_text(json.dumps({"entries": entries, "meta": {}}))
+
+
+def make_snapshot(root: Path, *, parts: int = SAMPLE_PARTS) -> Path:
+    """The bundled snapshot file split into `parts` partitions, plus the real junk part, in the
+    layout OpenAlex publishes, with a manifest; returns the works folder."""
+    works = root / "data" / "works"
+    with gzip.open(SNAPSHOT, "rb") as stream:
+        lines = stream.read().split(b"\n")
+    lines = [line for line in lines if line]
+    size = -(-len(lines) // parts)
+    for number in range(parts):
+        write_part(
+            works / f"updated_date=2026-02-0{number + 1}" / "part_000.gz", lines[number * size : (number + 1) * size]
+        )
+    (works / JUNK_NAME).parent.mkdir(parents=True)
+    shutil.copy(JUNK, works / JUNK_NAME)
+    write_manifest(works)
+    return works
+
+
+def records_of(*paths: Path) -> list[WorkRecord]:
+    return [item for path in paths for item in WorkFile(path) if not isinstance(item, BadRecord)]
+
+
+def extracted(build: SnapshotBuild, name: str) -> dict[int, dict]:
+    result = build.db.execute(f"SELECT * FROM read_parquet('{build.path(name)}')")
+    columns = [column[0] for column in result.description]
+    rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    return {row["id"]: row for row in rows}
+
+
+def new_build(snapshot: Path, workdir: Path) -> SnapshotBuild:
+    return SnapshotBuild(snapshot=open_snapshot(snapshot), workdir=workdir, threads=2, memory_limit=None, cap=200)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sample snapshot through the extract and check stages, once for the module."""
+    root = tmp_path_factory.mktemp("snapshot")
+    works = make_snapshot(root)
+    build = new_build(root, root / "work")
+    build.extract()
+    build.check()
+    yield build, works
+    build.close()
+
+
+def test_it_reads_the_parts_a_manifest_lists_in_name_order(built):
+    build, works = built
+    names = [part.name for part in build.snapshot.parts]
+    assert names == [JUNK_NAME, *(f"updated_date=2026-02-0{n}/part_000.gz" for n in (1, 2, 3))]
+    assert build.snapshot.manifest == works / "manifest"
+    assert build.snapshot.problems == ()
+    assert build.report.mismatched == []
+
+
+def test_it_names_each_part_the_real_manifest_lists_that_is_not_here():
+    snapshot = open_snapshot(LAYOUT)
+    assert len(snapshot.parts) == 1
+    assert len(snapshot.problems) == 464
+    assert all(": missing (the manifest lists " in problem for problem in snapshot.problems)
+    assert "updated_date=2023-09-03/part_013.gz: missing (the manifest lists 578,468 records, 882,983,201 bytes)" in (
+        snapshot.problems
+    )
+
+
+def test_it_names_a_part_shorter_than_the_manifest_says(tmp_path):
+    works = make_snapshot(tmp_path, parts=1)
+    part = works / "updated_date=2026-02-01" / "part_000.gz"
+    part.write_bytes(part.read_bytes()[:-100])
+    problems = open_snapshot(works).problems
+    assert len(problems) == 1
+    assert problems[0].startswith("updated_date=2026-02-01/part_000.gz: ")
+    assert "bytes, the manifest says" in problems[0]
+
+
+def test_it_extracts_what_parse_work_reads_from_every_record(built):
+    build, _ = built
+    works = extracted(build, "works.parquet")
+    records = [record for record in records_of(SNAPSHOT, JUNK) if record.type != "grant"]
+    assert len(works) == len(records) == 3_684 + 1
+    for record in records:
+        work = works[record.id]
+        assert {
+            "doi": work["doi"],
+            "title": work["title"],
+            "abstract": work["abstract"],
+            "publication_year": work["publication_year"],
+            "venue": work["venue"],
+            "type": work["type"],
+            "cited_by_count": work["cited_by_count"],
+            "referenced_works_count": work["referenced_works_count"],
+            "is_oa": work["is_oa"],
+            "oa_status": work["oa_status"],
+            "is_retracted": work["is_retracted"],
+            "indexed_in": work["indexed_in"],
+            "topics": work["topics"],
+            "repository_locations": work["repository_locations"],
+            "openalex_updated": work["updated"],
+            "license": work["license"],
+            "datasets": tuple(work["datasets"]),
+            "source_type": work["source_type"],
+            "authors_truncated": work["authors_truncated"],
+            "authors": tuple((a["id"], a["display_name"], a["orcid"]) for a in work["authors"]),
+            "primary_topic": work["primary_topic"]
+            and tuple((level["id"], level["name"]) for level in work["primary_topic"].values()),
+        } == {
+            "doi": record.doi,
+            "title": record.title,
+            "abstract": record.abstract,
+            "publication_year": record.publication_year,
+            "venue": record.venue,
+            "type": record.type,
+            "cited_by_count": record.cited_by_count,
+            "referenced_works_count": record.referenced_works_count,
+            "is_oa": record.is_oa,
+            "oa_status": record.oa_status,
+            "is_retracted": record.is_retracted,
+            "indexed_in": record.indexed_in,
+            "topics": record.topics,
+            "repository_locations": record.repository_locations,
+            "openalex_updated": record.openalex_updated,
+            "license": record.license,
+            "datasets": record.datasets,
+            "source_type": record.source_type,
+            "authors_truncated": record.authors_truncated,
+            "authors": tuple(record.authors),
+            "primary_topic": record.primary_topic and tuple(record.primary_topic),
+        }, record.openalex_id
+
+
+def test_it_drops_the_legacy_grant_records_of_the_junk_part(built):
+    build, _ = built
+    assert build.report.records == 3_684 + 27
+    assert build.report.legacy_dropped == 26
+    assert build.report.bad == []
+
+
+def test_its_verdicts_are_the_data_paper_checks_on_every_record(built):
+    build, _ = built
+    verdicts = extracted(build, "verdicts.parquet")
+    records = [record for record in records_of(SNAPSHOT, JUNK) if record.type != "grant"]
+    passed = 0
+    for record in records:
+        verdict = check_data_paper(
+            type=record.type,
+            venue=record.venue,
+            title=record.title,
+            abstract=record.abstract,
+            source_type=record.source_type,
+        )
+        got = verdicts[record.id]
+        assert (got["passed"], got["confidence"], tuple(got["reasons"])) == (
+            verdict.passed,
+            verdict.confidence,
+            verdict.reasons,
+        ), record.openalex_id
+        passed += verdict.passed
+    assert passed == 57
+
+
+MALFORMED = [
+    {"id": None},
+    {"id": "https://openalex.org/A5"},
+    {"id": "W0"},
+    {"cited_by_count": -1},
+    {"cited_by_count": 2.5},
+    {"cited_by_count": True},
+    {"cited_by_count": None},
+    {"referenced_works_count": "12"},
+    {"referenced_works": ["not an id"]},
+    {"referenced_works": ["https://openalex.org/W2", 7]},
+    {"referenced_works": "W2"},
+    {"title": 5},
+    {"title": "", "display_name": ["x"]},
+    {"doi": "https://doi.org/garbage"},
+    {"authorships": [{"author": {"id": "https://openalex.org/W3"}}]},
+    {"authorships": [{"author": {"id": "https://openalex.org/A3", "display_name": 4}}]},
+    {"authorships": ["A3"]},
+    {"abstract_inverted_index": {"word": "0"}},
+    {"abstract_inverted_index": {"word": [0.5]}},
+    {"abstract_inverted_index": {"word": [True]}},
+    {"publication_year": "2020"},
+    {"publication_year": 40000},
+    {"updated_date": "yesterday"},
+    {"updated_date": 20250101},
+    {"is_retracted": "no"},
+    {"open_access": {"is_oa": 1}},
+    {"primary_location": {"source": "PANGAEA"}},
+    {"locations": [{"source": {"type": "repository", "display_name": "Zenodo"}, "landing_page_url": 5}]},
+    {"topics": [{"display_name": 3}]},
+    {"primary_topic": "T1"},
+    {"primary_topic": {"id": "https://openalex.org/T1", "display_name": ["x"]}},
+    {"datasets": "W5"},
+]
+ACCEPTED = [
+    {"id": " https://openalex.org/W12/ "},
+    {"referenced_works": ["w3", " https://openalex.org/W4 ", "https://openalex.org/W1"]},
+    {"referenced_works_count": None, "referenced_works": ["W3", "W3"]},
+    {"doi": "HTTP://DX.DOI.ORG/10.1002/%28SICI%291097"},
+    {"doi": "doi: 10.5555/ABC"},
+    {"title": "R&amp;D of CO&amp;lt;sub&amp;gt;2\\n\u00a0 tests"},
+    {"title": None, "display_name": "From the display name"},
+    {"abstract_inverted_index": {"b": [1, 3], "a": [0], "": [2], "x&amp;y": [4]}},
+    {"authorships": [{"author": None}, {"author": {"id": None, "display_name": 5}}, {"author": {"id": "a7"}}]},
+    {"updated_date": "2025-11-14T05:43:12.345678"},
+    {"updated_date": "20251114"},
+    {"host_venue": {"display_name": "Older venue"}},
+    {"locations": [{"source": {"type": "journal", "display_name": 5}}]},
+    {
+        "locations": [
+            {
+                "source": {"type": "repository", "display_name": "PANGAEA"},
+                "landing_page_url": 0,
+                "pdf_url": "https://x.org/a.pdf",
+            }
+        ]
+    },
+    {"datasets": ["W9", 5, "nonsense"]},
+    {"primary_topic": {"id": "T1", "display_name": "Topic", "subfield": None}},
+    {"publication_year": None, "type": None, "open_access": None},
+]
+
+
+def test_it_skips_exactly_the_records_parse_work_rejects_and_reads_the_rest_as_it_does(tmp_path):
+    base = {"id": "https://openalex.org/W1", "cited_by_count": 0, "referenced_works_count": 0}
+    raws = [{**base, **change, **({"id": f"W{n + 10}"} if "id" not in change else {})}
+            for n, change in enumerate(MALFORMED + ACCEPTED)]  # fmt: skip
+    part = write_part(tmp_path / "works" / "part.jsonl.gz", [json.dumps(raw).encode() for raw in raws])
+    build = new_build(tmp_path / "works", tmp_path / "work")
+    build.extract()
+    expected = [item for item in WorkFile(part)]
+    bad = [item for item in expected if isinstance(item, BadRecord)]
+    assert [(b.line, b.reason) for b in build.report.bad] == [(b.line, b.reason) for b in bad]
+    assert len(bad) == len(MALFORMED)
+    works = extracted(build, "works.parquet")
+    for record in (item for item in expected if isinstance(item, WorkRecord)):
+        work = works[record.id]
+        assert (work["doi"], work["title"], work["abstract"], work["venue"], work["referenced_works_count"],
+                work["updated"], tuple(work["datasets"]), [(a["id"], a["display_name"]) for a in work["authors"]],
+                work["repository_locations"], work["primary_topic"]) == (
+            record.doi, record.title, record.abstract, record.venue, record.referenced_works_count,
+            record.openalex_updated, record.datasets, [(a.id, a.display_name) for a in record.authors],
+            record.repository_locations, None,
+        ), record.openalex_id  # fmt: skip
+    build.close()
+
+
+def test_it_names_bad_lines_and_bad_parts_and_goes_on(tmp_path):
+    works = tmp_path / "works"
+    good = json.dumps({"id": "W5", "cited_by_count": 1, "referenced_works": ["W6"]}).encode()
+    bad_reference = json.dumps({"id": "W7", "cited_by_count": 0, "referenced_works": ["W1", "x"]}).encode()
+    write_part(works / "a.jsonl.gz", [good, b"", b"{not json", json.dumps({"title": "no id"}).encode(), bad_reference])
+    (works / "b.jsonl.gz").write_bytes(b'{"id": "W8", "cited_by_count": 0}\n')
+    cut = gzip.compress(
+        b"".join(json.dumps({"id": f"W{n}", "cited_by_count": 0}).encode() + b"\n" for n in range(9, 999))
+    )
+    (works / "c.jsonl.gz").write_bytes(cut[: len(cut) // 2])
+    build = new_build(works, tmp_path / "work")
+    build.extract()
+    truncated = build.report.bad.pop(1)
+    assert str(truncated).startswith("c.jsonl.gz: cannot be read, the part is skipped: ")
+    assert [str(bad) for bad in build.report.bad] == [
+        "b.jsonl.gz: not a gzip file; the part is skipped",
+        "a.jsonl.gz:3: not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        "a.jsonl.gz:4: id None is not an OpenAlex work id (W…)",
+        "a.jsonl.gz:5: referenced_works holds 'x', which is not an OpenAlex work id",
+    ]
+    assert build.report.records == 4
+    assert list(extracted(build, "works.parquet")) == [5]
+    build.close()
+
+
+def test_a_work_met_twice_keeps_its_newest_record(tmp_path):
+    works = tmp_path / "works"
+
+    def line(title: str, **fields) -> bytes:
+        return json.dumps({"id": "W1", "cited_by_count": 0, "title": title, **fields}).encode()
+
+    write_part(works / "updated_date=2025-01-01" / "part_000.gz", [line("dated newest", updated_date="2025-06-01")])
+    write_part(works / "updated_date=2025-03-01" / "part_000.gz", [line("undated, in a March partition")])
+    other = json.dumps({"id": "W2", "cited_by_count": 0}).encode()
+    write_part(
+        works / "updated_date=2025-05-01" / "part_000.gz", [line("dated older", updated_date="2024-01-01"), other]
+    )
+    write_manifest(works)
+    build = new_build(works, tmp_path / "work")
+    build.extract()
+    assert extracted(build, "works.parquet")[1]["title"] == "dated newest"
+    assert build.report.duplicates == 2
+    build.close()
+
+
+def test_a_second_run_skips_every_finished_stage_and_redoes_only_a_changed_part(tmp_path):
+    works = make_snapshot(tmp_path, parts=2)
+    first = new_build(works, tmp_path / "work")
+    first.extract()
+    first.check()
+    first.references(extra_corpus_ids=np.zeros(0, np.int64))
+    first.close()
+    again = new_build(works, tmp_path / "work")
+    again.extract()
+    again.check()
+    again.references(extra_corpus_ids=np.zeros(0, np.int64))
+    assert [(stage.name, stage.skipped) for stage in again.report.stages] == [
+        ("extract parts", True),
+        ("works", True),
+        ("verdicts", True),
+        ("corpus_links", True),
+    ]
+    again.close()
+    part = works / "updated_date=2026-02-02" / "part_000.gz"
+    with gzip.open(part, "rb") as stream:
+        kept = stream.read().split(b"\n")[:-2]
+    write_part(part, kept)
+    write_manifest(works)
+    changed = new_build(works, tmp_path / "work")
+    changed.extract()
+    assert [(stage.name, stage.skipped) for stage in changed.report.stages] == [
+        ("extract parts", False),
+        ("works", False),
+    ]
+    assert changed.report.works == 3_684 - 1 + 1
+    assert len(list((tmp_path / "work" / "extract").glob("*.parquet"))) == 4  # the old copy of the part stays
+    changed.close()
