@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from papers.admin_views import track_papers_view
+from papers.admin_views import QUEUE_DOWN, queue_reachable, track_papers_view
 from papers.datapaper import check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Correction, FairSignal, RefreshRun, Work
 from papers.openalex.refresh import going_refresh
@@ -102,6 +102,9 @@ class FairActions:
 
     @admin.action(description="Re-evaluate FAIR (DataCite, doi.org) on the workers", permissions=("reevaluate_fair",))
     def reevaluate_fair(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not queue_reachable(evaluate_fair_task):
+            self.message_user(request, QUEUE_DOWN, messages.ERROR)
+            return
         work_ids = list(queryset.values_list("pk", flat=True))
         for start in range(0, len(work_ids), FAIR_TASK_BATCH):
             batch = work_ids[start : start + FAIR_TASK_BATCH]
@@ -260,6 +263,10 @@ class CorpusEntryAdmin(FairActions, OpenAlexIdSearch):
             link = reverse("admin:papers_refreshrun_change", args=[going.pk])
             message = 'Refresh run {} is still going; nothing was queued. <a href="{}">Follow its progress</a>.'
             self.message_user(request, format_html(message, going.pk, link), messages.WARNING)
+            return
+        # Before the run is made: a run whose task never went out would stay "running" for good.
+        if not queue_reachable(refresh_papers_task):
+            self.message_user(request, QUEUE_DOWN, messages.ERROR)
             return
         # One refresh run, not a pull per paper beside a rescore: the run rescores once its last
         # paper is pulled, so the new scores are never computed from half-refreshed citers.

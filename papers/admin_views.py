@@ -1,5 +1,9 @@
-"""The admin's "Track papers" page: paste identifiers, queue a tracking task for the workers."""
+"""The admin's "Track papers" page: paste identifiers, queue a tracking task for the workers; and
+the broker check every admin action that queues a task makes first."""
 
+import logging
+
+from celery import Task
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -12,6 +16,27 @@ from django.views.decorators.http import require_http_methods
 
 from papers.openalex.tracking import MAX_LINE_LENGTH, parse_identifiers
 from papers.tasks import track_papers_task
+
+logger = logging.getLogger(__name__)
+
+QUEUE_DOWN = "The task queue cannot be reached; nothing was queued."
+# Seconds an admin action waits for the broker before it says so.
+BROKER_TIMEOUT = 2
+
+
+def queue_reachable(task: Task) -> bool:
+    """Whether the broker `task` is sent to answers within BROKER_TIMEOUT seconds.
+
+    Asked before anything is created or queued: `.delay` runs on commit, too late to take back
+    what the action made for the task, and its failure there would be a 500."""
+    try:
+        with task.app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
+    except Exception as exc:  # each transport fails its own way; all of them mean the queue is out of reach
+        logger.warning("The task queue cannot be reached: %s: %s", type(exc).__name__, exc)
+        return False
+    return True
+
 
 # A paste of thousands of lines is a job for `manage.py track --filter`, not a form.
 MAX_INPUT_LENGTH = 200_000
@@ -54,14 +79,18 @@ def track_papers_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) ->
         bad = parsed.bad
         good = parsed.as_strings()
         openalex_filter = form.cleaned_data["openalex_filter"] or None
-        if good or openalex_filter:
+        # With the queue down the form comes back filled in, to be sent again once the queue answers.
+        down = bool(good or openalex_filter) and not queue_reachable(track_papers_task)
+        if down:
+            messages.error(request, QUEUE_DOWN)
+        elif good or openalex_filter:
             args = (good, openalex_filter, form.cleaned_data["max_papers"], form.cleaned_data["force"])
             transaction.on_commit(lambda: track_papers_task.delay(*args))
             queued = f"{len(good)} identifier(s)" + (
                 f" and the works of filter {openalex_filter!r}" if openalex_filter else ""
             )
             model_admin.message_user(request, f"Queued tracking of {queued}; the workers will add them and rescore.")
-        if not bad:
+        if not bad and not down:
             return HttpResponseRedirect(reverse("admin:papers_corpusentry_changelist"))
     context = {
         **model_admin.admin_site.each_context(request),

@@ -1,14 +1,16 @@
 """Admin for scoring runs and their scores. Both are written by the rescoring service only,
-so they are read-only here: a hand-edited score would no longer follow from the data."""
+so they are read-only here (a hand-edited score would no longer follow from the data); the one
+change an admin makes is to mark a stuck run failed, which frees the slot for a new rescore."""
 
 from functools import partial
 
-from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import URLPattern, path
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 
 from papers.admin import OpenAlexIdSearch
-from scoring.admin_views import progress_view, rescore_view
+from scoring.admin_views import RESCORE_PERMISSION, fail_view, progress_view, rescore_view
 from scoring.diff import diff_run
 from scoring.models import PaperScore, ScoringRun
 
@@ -45,6 +47,7 @@ class ScoringRunAdmin(WrittenByScoring):
     search_fields = ("algorithm", "error")
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-id")
+    actions = ("mark_failed",)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         run = self.get_object(request, object_id)
@@ -54,11 +57,27 @@ class ScoringRunAdmin(WrittenByScoring):
     def get_urls(self) -> list[URLPattern]:
         rescore = self.admin_site.admin_view(partial(rescore_view, model_admin=self))
         progress = self.admin_site.admin_view(partial(progress_view, model_admin=self))
+        fail = self.admin_site.admin_view(partial(fail_view, model_admin=self))
         return [
             path("rescore/", rescore, name="scoring_scoringrun_rescore"),
             path("<int:run_id>/progress/", progress, name="scoring_scoringrun_progress"),
+            path("<int:run_id>/fail/", fail, name="scoring_scoringrun_fail"),
             *super().get_urls(),
         ]
+
+    def has_rescore_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RESCORE_PERMISSION)
+
+    # At most one run is running (run_one_running), so the action leads to that run's confirmation page.
+    @admin.action(description="Mark this run failed", permissions=("rescore",))
+    def mark_failed(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        not_running = sorted(queryset.exclude(status=ScoringRun.Status.RUNNING).values_list("pk", flat=True))
+        if not_running:
+            listed = ", ".join(f"run {pk}" for pk in not_running)
+            message = f"Only a running run can be marked failed ({listed}: not running); nothing was changed."
+            self.message_user(request, message, messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("admin:scoring_scoringrun_fail", args=[queryset.get().pk]))
 
 
 @admin.register(PaperScore)

@@ -1,13 +1,24 @@
 """Scoring runs: load the corpus and its citers, score it with the bulk engine, save the run
-(scoring.diff says what a run changed)."""
+(scoring.diff says what a run changed).
 
+One run at a time (the run_one_running constraint), and a running run is live exactly while
+its process is: the process holds a RunLock from the moment its run is claimed until its
+outcome is saved, and the database server (PostgreSQL) or the kernel (SQLite) lets that lock go
+the moment the process dies. So the next rescore, the task Celery redelivers after its worker
+was killed included, finds a dead run at once, marks it abandoned and runs. The
+DATARANK_RESCORE_STALE_AFTER cutoff is left for the one case a lock cannot see: a process that
+lives on but is stuck."""
+
+import fcntl
 import logging
 import math
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -18,6 +29,11 @@ from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
 
 ALGORITHM = "datarank-1hop-v1"
 ABANDONED = "abandoned: its worker stopped"
+HUNG = "abandoned: still running after DATARANK_RESCORE_STALE_AFTER_SECONDS"
+
+# The first key of every run's PostgreSQL advisory lock, the run id being the second, so that
+# no other advisory lock on the database is ever taken for a run's.
+RUN_LOCK_KEY = 0x44524B
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +49,124 @@ class RescoreAlreadyRunning(Exception):
         super().__init__(f"Run {run.pk} is still running (started {run.started_at:%Y-%m-%d %H:%M:%S %Z})")
 
 
+class RunStopped(Exception):
+    """The run was marked failed while it scored (hung past the cutoff, or by an admin): it publishes nothing."""
+
+    def __init__(self, run: ScoringRun) -> None:
+        super().__init__(f"Run {run.pk} was marked failed while it ran; its scores were not published")
+
+
+class RunLock:
+    """What keeps a running run live, held by its process from the claim until its outcome is saved.
+
+    PostgreSQL: a session-level advisory lock (RUN_LOCK_KEY, run id) on a connection of the run's
+    own — not one of Django's, which the pool would lend on, lock and all — that the server lets
+    go when the connection drops, as it does the moment its process dies. SQLite: flock on a file
+    beside the database file (every process of a SQLite site sees that file system), which the
+    kernel lets go when the process dies."""
+
+    def __init__(self) -> None:
+        self._connection = None  # PostgreSQL
+        self._file = None  # SQLite
+
+    def hold(self, run_id: int) -> None:
+        if connection.vendor == "postgresql":
+            self._connection = connection.Database.connect(**connection.get_connection_params(), autocommit=True)
+            self._connection.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_KEY, run_id))
+        else:
+            self._file = _lock_file(run_id).open("wb")
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        """Let the lock go; only once the run's outcome is saved, as others take the run for dead after."""
+        if self._connection is not None:
+            self._connection.close()
+        if self._file is not None:
+            # Removed while still locked, so that a lock file found unlocked is always a dead process's.
+            Path(self._file.name).unlink(missing_ok=True)
+            self._file.close()
+        self._connection = self._file = None
+
+
+def run_is_live(run_id: int) -> bool:
+    """Whether a process holds the run's RunLock, that is, is alive to finish it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+                " AND classid::bigint = %s AND objid::bigint = %s"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                [RUN_LOCK_KEY, run_id],
+            )
+            return cursor.fetchone()[0]
+    path = _lock_file(run_id)
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:
+        return False
+    with file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        # Its process died holding it; nothing will ever lock this file again.
+        path.unlink(missing_ok=True)
+        return False
+
+
+def _lock_file(run_id: int) -> Path:
+    return Path(f"{connection.settings_dict['NAME']}-scoring-run-{run_id}.lock")
+
+
+def _why_stopped(run: ScoringRun, now: datetime) -> str | None:
+    """Why a running run will never finish, or None while it may."""
+    if not run_is_live(run.pk):
+        return ABANDONED
+    if run.started_at < now - settings.DATARANK_RESCORE_STALE_AFTER:
+        return HUNG
+    return None
+
+
 def running_run() -> ScoringRun | None:
-    """The run in progress, unless it has run so long that its worker must have stopped."""
-    return ScoringRun.objects.filter(
-        status=ScoringRun.Status.RUNNING, started_at__gte=timezone.now() - settings.DATARANK_RESCORE_STALE_AFTER
-    ).first()
+    """The run in progress, unless it will never finish: its process is gone, or it is stuck past the cutoff."""
+    run = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).first()
+    return run if run is not None and _why_stopped(run, timezone.now()) is None else None
 
 
-def _start_run(*, damping: float, cap: int, started_by: AbstractBaseUser | None) -> ScoringRun:
-    """Claim the one "running" slot (the run_one_running constraint), freeing it first from a run
-    whose worker was killed: such a run never finishes, and would otherwise block every rescore."""
+def fail_run(*, run: ScoringRun, error: str) -> bool:
+    """Mark a running run failed, freeing the slot; False, changing nothing, when it was not running.
+    A process still scoring it then publishes nothing (rescore_corpus saves only a running run)."""
+    now = timezone.now()
+    marked = ScoringRun.objects.filter(pk=run.pk, status=ScoringRun.Status.RUNNING).update(
+        status=ScoringRun.Status.FAILED, finished_at=now, error=error
+    )
+    if marked:
+        run.status, run.finished_at, run.error = ScoringRun.Status.FAILED, now, error
+    return bool(marked)
+
+
+def start_run(
+    *, damping: float, cap: int, started_by: AbstractBaseUser | None, lock: RunLock | None = None
+) -> ScoringRun:
+    """Claim the one "running" slot (the run_one_running constraint), first marking failed a
+    running run that will never finish (its process died, or it is stuck past the cutoff).
+
+    `lock` is held for the new run before the claim commits, so no other process ever sees the
+    run running without its lock; the caller releases it once the run's outcome is saved. Only a
+    run finished inside the caller's own transaction (scoring.build), never seen running by
+    anyone else, goes without. Raises RescoreAlreadyRunning, creating no run, while a live run
+    holds the slot."""
     now = timezone.now()
     try:
         with transaction.atomic():
-            ScoringRun.objects.filter(
-                status=ScoringRun.Status.RUNNING, started_at__lt=now - settings.DATARANK_RESCORE_STALE_AFTER
-            ).update(status=ScoringRun.Status.FAILED, finished_at=now, error=ABANDONED)
-            return ScoringRun.objects.create(algorithm=ALGORITHM, damping=damping, citer_cap=cap, started_by=started_by)
+            running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).first()
+            if running is not None and (why := _why_stopped(running, now)):
+                logger.warning("Scoring run %s is %s", running.pk, why)
+                fail_run(run=running, error=why)
+            run = ScoringRun.objects.create(algorithm=ALGORITHM, damping=damping, citer_cap=cap, started_by=started_by)
+            if lock is not None:
+                lock.hold(run.pk)
+            return run
     except IntegrityError:
         # The other constraints (damping in [0, 1]) raise the same error; only a running run is ours to report.
         running = ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).first()
@@ -64,16 +181,27 @@ def rescore_corpus(
     """Score every corpus paper as one run; the run becomes current only if it all succeeds.
 
     Ranks compare each paper with the whole corpus, which is why there is no per-paper rescore.
-    Raises RescoreAlreadyRunning, creating no run, while another run is in progress."""
+    Raises RescoreAlreadyRunning, creating no run, while another run is in progress, and
+    RunStopped, publishing nothing, when the run is marked failed before it finishes."""
     damping = settings.DATARANK_DAMPING if damping is None else damping
     cap = settings.DATARANK_CITER_CAP if cap is None else cap
-    # Saved outside the scoring transaction, so a run in progress or a failed one stays visible.
-    run = _start_run(damping=damping, cap=cap, started_by=started_by)
+    lock = RunLock()
+    try:
+        # Saved outside the scoring transaction, so a run in progress or a failed one stays visible.
+        run = start_run(damping=damping, cap=cap, started_by=started_by, lock=lock)
+        _score(run)
+    finally:
+        lock.release()
+    logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
+    return run
+
+
+def _score(run: ScoringRun) -> None:
     try:
         data_as_of = Work.objects.aggregate(newest=Max("fetched_at"))["newest"]
         inputs = load_corpus()
-        scores = score_corpus(inputs, damping=damping, cap=cap)
-        columns = [_column(scores, name) for name in SCORE_COLUMNS]
+        scores = score_corpus(inputs, damping=run.damping, cap=run.citer_cap)
+        columns = [score_column(scores, name) for name in SCORE_COLUMNS]
         with transaction.atomic():
             PaperScore.objects.bulk_create(
                 (
@@ -82,33 +210,25 @@ def rescore_corpus(
                 ),
                 batch_size=5000,
             )
-            run.status = ScoringRun.Status.SUCCEEDED
-            run.finished_at = timezone.now()
-            run.papers_scored = len(scores)
-            run.papers_ranked = int(np.count_nonzero(scores.rank))
-            run.links_read = len(inputs.link_cited)
-            run.citers_read = len(np.unique(inputs.link_citing))
-            run.data_as_of = data_as_of
-            run.save(
-                update_fields=[
-                    "status",
-                    "finished_at",
-                    "papers_scored",
-                    "papers_ranked",
-                    "links_read",
-                    "citers_read",
-                    "data_as_of",
-                ]
-            )
+            outcome = {
+                "status": ScoringRun.Status.SUCCEEDED,
+                "finished_at": timezone.now(),
+                "papers_scored": len(scores),
+                "papers_ranked": int(np.count_nonzero(scores.rank)),
+                "links_read": len(inputs.link_cited),
+                "citers_read": len(np.unique(inputs.link_citing)),
+                "data_as_of": data_as_of,
+            }
+            # Only a run still running: one marked failed meanwhile has had its slot taken over.
+            if not ScoringRun.objects.filter(pk=run.pk, status=ScoringRun.Status.RUNNING).update(**outcome):
+                raise RunStopped(run)
     except Exception as exc:
         logger.exception("Scoring run %s failed", run.pk)
-        run.status = ScoringRun.Status.FAILED
-        run.finished_at = timezone.now()
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.save(update_fields=["status", "finished_at", "error"])
+        # A run already marked failed keeps the reason it was given.
+        fail_run(run=run, error=f"{type(exc).__name__}: {exc}")
         raise
-    logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
-    return run
+    for name, value in outcome.items():
+        setattr(run, name, value)
 
 
 # The engine's marks for "none" (scoring.engine.CorpusScores), stored as empty fields.
@@ -116,7 +236,7 @@ _NONE_WHEN_ZERO = {"rank", "tier", "cohort_size"}
 _NONE_WHEN_NAN = {"top_percent", "cohort_top_percent"}
 
 
-def _column(scores: CorpusScores, name: str) -> list:
+def score_column(scores: CorpusScores, name: str) -> list:
     """One column as Python values for the model fields (tolist() converts it in one call)."""
     values = getattr(scores, name).tolist()
     if name in _NONE_WHEN_ZERO:

@@ -1,5 +1,5 @@
-"""Real Celery workers in their own processes, on the test database and the configured broker
-(the file-system default, or Redis on the PostgreSQL leg of CI)."""
+"""Real Celery workers and management commands in their own processes, on the test database
+and the configured broker (the file-system default, or Redis on the PostgreSQL leg of CI)."""
 
 import os
 import subprocess
@@ -26,19 +26,18 @@ def worker_database_url() -> str:
 
 def start_worker(*, queues: str = "celery", env: dict[str, str] | None = None) -> subprocess.Popen:
     """A solo-pool worker consuming `queues`; `env` adds to the environment it inherits."""
+    worker = ["-m", "celery", "-A", "datarank_site", "worker", "--pool=solo", "--loglevel=INFO", "-Q", queues]
+    return _start(worker, env)
+
+
+def start_command(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`manage.py *args` on the test database, as start_worker starts a worker."""
+    return _start(["manage.py", *args], env)
+
+
+def _start(args: list[str], env: dict[str, str] | None) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "datarank_site",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "-Q",
-            queues,
-        ],
+        [sys.executable, *args],
         cwd=ROOT,
         env={
             **os.environ,

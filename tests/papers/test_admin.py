@@ -1,12 +1,19 @@
 """Every papers and scoring model in the admin: the pages load, searches by OpenAlex id work,
-changelists do not query per row, and the corpus override is the one thing an admin edits."""
+changelists do not query per row, the corpus override is the one thing an admin edits, and a
+page that queues a task says so, queuing nothing, when the task queue cannot be reached."""
+
+import socket
+from unittest import mock
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from datarank_site.celery import app as celery_app
+from papers.admin_views import QUEUE_DOWN
 from papers.models import Author, Authorship, Citation, CorpusEntry, FairSignal, Work
 from scoring.models import PaperScore, ScoringRun
 
@@ -20,6 +27,19 @@ def admin_user(django_user_model):
     """pytest-django's superuser, without a password: hashing one takes a second per test, and
     admin_client logs in with force_login, which needs none."""
     return django_user_model.objects.create_superuser("admin", "admin@example.com", password=None)
+
+
+@pytest.fixture
+def broker_down(settings, monkeypatch):
+    """The broker, for the settings and for the Celery app that sends the tasks, on a local
+    port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    settings.CELERY_BROKER_URL = url
+    # Where the app looks first, before its own configuration (celery.app.utils.Settings).
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    assert celery_app.conf.broker_write_url == url
 
 
 def make_paper(number: int, *, cited_by: int = 1) -> Work:
@@ -190,3 +210,20 @@ def test_the_admin_says_nothing_about_the_key_when_it_is_set(admin_client, setti
     html = admin_client.get(reverse("admin:index")).content.decode()
 
     assert "Live OpenAlex jobs are off" not in html
+
+
+def test_tracking_says_when_the_task_queue_cannot_be_reached_and_keeps_the_form(
+    admin_client, settings, broker_down, django_capture_on_commit_callbacks
+):
+    settings.OPENALEX_API_KEY = "a-key"
+
+    with (
+        mock.patch("papers.admin_views.track_papers_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(reverse("admin:papers_corpusentry_track"), {"identifiers": "W123\n"})
+
+    assert response.status_code == 200
+    delay.assert_not_called()
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [QUEUE_DOWN]
+    assert "W123" in response.content.decode()

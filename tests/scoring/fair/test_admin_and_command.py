@@ -11,10 +11,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from datarank_site.celery import app as celery_app
+from papers.admin_views import QUEUE_DOWN
 from papers.models import FairSignal
 from scoring.models import FairEvaluation
 from scoring.tasks import evaluate_fair_task
 from tests.factories import ACM_PAPER, ARXIV_PAPER, BARE_PAPER, ZENODO_DATASET
+from tests.papers.test_admin import broker_down  # noqa: F401 (a fixture)
 from tests.worker import start_worker, stop_worker, wait_for
 
 CHANGELISTS = ("admin:papers_corpusentry_changelist", "admin:papers_work_changelist")
@@ -54,6 +56,22 @@ def test_staff_with_the_permission_queue_a_re_evaluation_on_the_workers(
     assert response.status_code == 302
     assert [sorted(batch) for batch in queued] == [[ZENODO_DATASET, BARE_PAPER]]
     assert "Queued a FAIR evaluation of 2 paper(s)." in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("changelist", CHANGELISTS)
+@pytest.mark.usefixtures("broker_down")
+def test_it_says_when_the_task_queue_cannot_be_reached_and_queues_nothing(
+    client, django_user_model, bare_paper, queued, changelist, django_capture_on_commit_callbacks
+):
+    client.force_login(staff(django_user_model, "add_fairevaluation"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reevaluate(client, changelist, BARE_PAPER)
+
+    assert response.status_code == 302
+    assert queued == []
+    assert QUEUE_DOWN in client.get(response["Location"]).content.decode()
 
 
 @pytest.mark.django_db
