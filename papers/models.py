@@ -107,6 +107,15 @@ class Work(models.Model):
     source_type = models.CharField(
         max_length=30, blank=True, db_default="", help_text="The primary location's source type: journal, repository, …"
     )
+    # The record's fields longer than DataRank keeps (papers.openalex.records.CAPS), each with its
+    # length and the characters kept, 0 for a dropped identifier: {"title": {"length": 52428800,
+    # "kept": 2000}}. Empty for nearly every work; the paper page shows it.
+    truncated = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default={},
+        help_text="Fields of the record longer than DataRank keeps: {field: {length, kept}}.",
+    )
 
     objects = WorkQuerySet.as_manager()
 

@@ -24,7 +24,7 @@ CorpusMode = Literal["data", "all", "none"]
 WORK_FIELDS = [
     "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
-    "fetched_at", "license", "datasets", "primary_topic", "subfield_id", "source_type",
+    "fetched_at", "license", "datasets", "primary_topic", "subfield_id", "source_type", "truncated",
 ]  # fmt: skip
 CHECK_FIELDS = ["check_passed", "confidence", "reasons", "included", "checked_at"]
 
@@ -151,7 +151,13 @@ def _work(record: WorkRecord, fetched_at: datetime) -> Work:
         primary_topic=_topic_data(record),
         subfield_id=record.primary_topic.subfield[0] if record.primary_topic else None,
         source_type=_fit(record.source_type, Work, "source_type"),
+        truncated=truncated_data(record),
     )
+
+
+def truncated_data(record: WorkRecord) -> dict[str, dict[str, int]]:
+    """Work.truncated: each over-long field, its length and how much of it was kept (0: dropped)."""
+    return {cut.field: {"length": cut.length, "kept": 0 if cut.dropped else cut.cap} for cut in record.truncated}
 
 
 def _topic_data(record: WorkRecord) -> dict | None:
@@ -161,7 +167,8 @@ def _topic_data(record: WorkRecord) -> dict | None:
 
 
 def _fit(value: str, model: type, field: str) -> str:
-    """Cut free text to its column: one over-long venue name must not fail a whole batch."""
+    """Cut free text to its column: one over-long venue name must not fail a whole batch. A parsed
+    record is within its columns already (records.CAPS); this guards records made by hand."""
     return value[: model._meta.get_field(field).max_length]
 
 

@@ -14,7 +14,10 @@ Django-free on purpose: the loader, the API client and the tests all read record
 - `referenced_works` can repeat an id or hold the work itself (20 of the sample's records do);
 - an authorship's author id can be null (the name and even the ORCID are there, the id is not),
   and the same author can be listed twice on one work;
-- list results may cut `authorships` short and say so with `is_authors_truncated`.
+- list results may cut `authorships` short and say so with `is_authors_truncated`;
+- nothing bounds a field's length: one record held a 50 MB title. Every text field is kept to
+  the size CAPS states (no more than its column holds); a longer one is cut, or, for an
+  identifier, dropped, and the record says so in `truncated`.
 """
 
 import html
@@ -28,6 +31,45 @@ from urllib.parse import unquote
 
 class RecordError(ValueError):
     """A work record that cannot be loaded; the message says which field and why."""
+
+
+# The most characters of each text field a record keeps, by kind of field; each is no larger than
+# the column that holds it (papers.models; tests/papers/openalex/test_records.py compares them).
+# The snapshot build (papers.openalex.snapshot) reads these too, so both ways in cut alike.
+CAPS: dict[str, int] = {
+    "title": 2_000,
+    "abstract": 100_000,
+    "venue": 500,  # Work.venue
+    "type": 50,  # Work.type
+    "oa_status": 20,  # Work.oa_status
+    "license": 100,  # Work.license
+    "source_type": 30,  # Work.source_type
+    "author_name": 500,  # Author.display_name
+    "topic_name": 500,  # topics[].display_name and the primary topic's names
+    "indexed_in": 100,  # each entry of indexed_in
+    "repository_name": 500,  # repository_locations[].source
+}
+# Identifiers are never cut, a cut one would name something else: one longer than this is dropped.
+IDENTIFIER_CAPS: dict[str, int] = {
+    "doi": 255,  # Work.doi
+    "orcid": 100,  # Author.orcid
+    "url": 2_000,  # repository_locations[].url
+}
+
+
+class Truncation(NamedTuple):
+    """A field of a record longer than DataRank keeps: cut to `cap` characters, or, for an
+    identifier, dropped. `field` is its place in the record: `title`, `authorships[3].author.orcid`."""
+
+    field: str
+    length: int
+    cap: int
+    dropped: bool = False
+
+    def __str__(self) -> str:
+        if self.dropped:
+            return f"{self.field} dropped: it had {self.length:,} characters, more than the {self.cap:,} kept"
+        return f"{self.field} cut to {self.cap:,} characters (the record's {self.field} had {self.length:,})"
 
 
 class Author(NamedTuple):
@@ -75,6 +117,8 @@ class WorkRecord:
     primary_topic: PrimaryTopic | None = None
     # The kind of source of the primary location: journal, repository, conference, … ("" when none).
     source_type: str = ""
+    # The fields longer than CAPS or IDENTIFIER_CAPS allow, as parse_work met them.
+    truncated: tuple[Truncation, ...] = ()
 
     @property
     def openalex_id(self) -> str:
@@ -127,7 +171,7 @@ def parse_work(raw: Any) -> WorkRecord:
     try:
         work_id = openalex_number(raw.get("id"), kind="W")
     except ValueError:
-        raise RecordError(f"id {raw.get('id')!r} is not an OpenAlex work id (W…)") from None
+        raise RecordError(f"id {_shown(raw.get('id'))} is not an OpenAlex work id (W…)") from None
 
     references = _list(raw, "referenced_works")
     referenced_ids: dict[int, None] = {}
@@ -135,38 +179,91 @@ def parse_work(raw: Any) -> WorkRecord:
         try:
             number = openalex_number(key, kind="W")
         except ValueError:
-            raise RecordError(f"referenced_works holds {key!r}, which is not an OpenAlex work id") from None
+            raise RecordError(f"referenced_works holds {_shown(key)}, which is not an OpenAlex work id") from None
         # A work listing itself is an OpenAlex data error, not a citation.
         if number != work_id:
             referenced_ids[number] = None
 
     referenced_count = raw.get("referenced_works_count")
     open_access = _object(raw, "open_access")
-    authors, truncated = _authors(raw)
+    authors, authors_cut_short = _authors(raw)
+    cuts = _Cuts()
     return WorkRecord(
         id=work_id,
-        doi=_doi(raw.get("doi")),
-        title=clean_text(_text(raw, "title") or _text(raw, "display_name")),
-        abstract=clean_text(_abstract(raw.get("abstract_inverted_index"))),
+        doi=cuts.identifier(_doi(raw.get("doi")), "doi", "doi"),
+        title=cuts.text(clean_text(_text(raw, "title") or _text(raw, "display_name")), "title", "title"),
+        abstract=cuts.text(clean_text(_abstract(raw.get("abstract_inverted_index"))), "abstract", "abstract"),
         publication_year=_year(raw.get("publication_year")),
-        venue=_venue(raw),
-        type=_text(raw, "type"),
+        venue=cuts.text(_venue(raw), "venue", "venue"),
+        type=cuts.text(_text(raw, "type"), "type", "type"),
         cited_by_count=_count(raw, "cited_by_count"),
         referenced_works_count=len(references) if referenced_count is None else _count(raw, "referenced_works_count"),
         is_oa=_flag(open_access, "is_oa", where="open_access.is_oa"),
-        oa_status=_text(open_access, "oa_status", where="open_access.oa_status"),
+        oa_status=cuts.text(_text(open_access, "oa_status", where="open_access.oa_status"), "oa_status", "oa_status"),
         is_retracted=_flag(raw, "is_retracted"),
-        indexed_in=[_string(item, "indexed_in") for item in _list(raw, "indexed_in")],
-        topics=_topics(raw),
-        repository_locations=_repository_locations(raw),
+        indexed_in=[
+            cuts.text(_string(item, "indexed_in"), f"indexed_in[{number}]", "indexed_in")
+            for number, item in enumerate(_list(raw, "indexed_in"), start=1)
+        ],
+        topics=[cuts.text(name, f"topics[{number}].display_name", "topic_name") for number, name in _topics(raw)],
+        repository_locations=[
+            {
+                "source": cuts.text(source, f"locations[{number}].source.display_name", "repository_name"),
+                "url": cuts.identifier(url, f"locations[{number}].{url_key}", "url"),
+            }
+            for number, source, url_key, url in _repository_locations(raw)
+        ],
         openalex_updated=_updated(raw.get("updated_date")),
-        authors=authors,
-        authors_truncated=truncated,
+        authors=tuple(
+            Author(
+                id=author.id,
+                display_name=cuts.text(author.display_name, f"{where}.author.display_name", "author_name"),
+                orcid=cuts.identifier(author.orcid, f"{where}.author.orcid", "orcid"),
+            )
+            for where, author in authors
+        ),
+        authors_truncated=authors_cut_short,
         referenced_ids=tuple(referenced_ids),
-        license=_license(raw),
+        license=cuts.text(_license(raw), "license", "license"),
         datasets=_datasets(raw),
-        primary_topic=_primary_topic(raw),
-        source_type=_source_type(raw),
+        primary_topic=_cut_topic(_primary_topic(raw), cuts),
+        source_type=cuts.text(_source_type(raw), "source_type", "source_type"),
+        truncated=tuple(cuts.found),
+    )
+
+
+class _Cuts:
+    """Keeps each field to its cap, noting every one it had to cut or drop."""
+
+    def __init__(self) -> None:
+        self.found: list[Truncation] = []
+
+    def text(self, value: str, field: str, kind: str) -> str:
+        cap = CAPS[kind]
+        if len(value) <= cap:
+            return value
+        self.found.append(Truncation(field, len(value), cap))
+        return value[:cap]
+
+    def identifier(self, value: str, field: str, kind: str) -> str:
+        cap = IDENTIFIER_CAPS[kind]
+        if len(value) <= cap:
+            return value
+        self.found.append(Truncation(field, len(value), cap, dropped=True))
+        return ""
+
+
+_TOPIC_LEVELS = ("primary_topic", "primary_topic.subfield", "primary_topic.field", "primary_topic.domain")
+
+
+def _cut_topic(topic: "PrimaryTopic | None", cuts: _Cuts) -> "PrimaryTopic | None":
+    if topic is None:
+        return None
+    return PrimaryTopic(
+        *(
+            (number, cuts.text(name, f"{level}.display_name", "topic_name"))
+            for level, (number, name) in zip(_TOPIC_LEVELS, topic, strict=True)
+        )
     )
 
 
@@ -176,7 +273,8 @@ def _doi(value: Any) -> str:
     try:
         return normalize_doi(value)
     except ValueError as error:
-        raise RecordError(f"doi: {error}") from None
+        message = str(error) if len(repr(value)) <= _SHOWN else f"{_shown(value)} is not a DOI"
+        raise RecordError(f"doi: {message}") from None
 
 
 # A backslash and a letter typed in as text where a newline, return or tab was meant.
@@ -199,7 +297,7 @@ def _abstract(index: Any) -> str:
     placed: list[tuple[int, str]] = []
     for word, positions in index.items():
         if not isinstance(positions, list) or not all(type(p) is int for p in positions):
-            raise RecordError(f"abstract_inverted_index[{word!r}] must be a list of positions")
+            raise RecordError(f"abstract_inverted_index[{_shown(word)}] must be a list of positions")
         placed.extend((position, word) for position in positions)
     return " ".join(word for _, word in sorted(placed))
 
@@ -243,8 +341,10 @@ def _primary_topic(raw: Mapping) -> PrimaryTopic | None:
     return PrimaryTopic(*named)
 
 
-def _authors(raw: Mapping) -> tuple[tuple[Author, ...], bool]:
-    authors: dict[int, Author] = {}
+def _authors(raw: Mapping) -> tuple[list[tuple[str, Author]], bool]:
+    """The authors with an id, each with its place in the record (`authorships[3]`; the first
+    where listed twice)."""
+    authors: dict[int, tuple[str, Author]] = {}
     for number, authorship in enumerate(_list(raw, "authorships"), start=1):
         where = f"authorships[{number}]"
         if not isinstance(authorship, Mapping):
@@ -255,27 +355,31 @@ def _authors(raw: Mapping) -> tuple[tuple[Author, ...], bool]:
         try:
             author_id = openalex_number(author["id"], kind="A")
         except ValueError:
-            raise RecordError(f"{where}.author.id {author['id']!r} is not an OpenAlex author id (A…)") from None
+            raise RecordError(f"{where}.author.id {_shown(author['id'])} is not an OpenAlex author id (A…)") from None
         # The same author listed twice keeps the first position.
         authors.setdefault(
             author_id,
-            Author(
-                id=author_id,
-                display_name=_text(author, "display_name", where=f"{where}.author.display_name"),
-                orcid=_text(author, "orcid", where=f"{where}.author.orcid"),
+            (
+                where,
+                Author(
+                    id=author_id,
+                    display_name=_text(author, "display_name", where=f"{where}.author.display_name"),
+                    orcid=_text(author, "orcid", where=f"{where}.author.orcid"),
+                ),
             ),
         )
-    return tuple(authors.values()), _flag(raw, "is_authors_truncated")
+    return list(authors.values()), _flag(raw, "is_authors_truncated")
 
 
-def _topics(raw: Mapping) -> list[str]:
+def _topics(raw: Mapping) -> list[tuple[int, str]]:
+    """The topics' names, each with its place in `topics`."""
     topics = []
     for number, topic in enumerate(_list(raw, "topics"), start=1):
         if not isinstance(topic, Mapping):
             raise RecordError(f"topics[{number}] must be an object")
         name = _text(topic, "display_name", where=f"topics[{number}].display_name")
         if name:
-            topics.append(name)
+            topics.append((number, name))
     return topics
 
 
@@ -299,7 +403,9 @@ def _datasets(raw: Mapping) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _repository_locations(raw: Mapping) -> list[dict[str, str]]:
+def _repository_locations(raw: Mapping) -> list[tuple[int, str, str, str]]:
+    """(place in `locations`, source name, the key the URL came from, URL) of the locations whose
+    source is a repository."""
     found = []
     for number, location in enumerate(_list(raw, "locations"), start=1):
         if not isinstance(location, Mapping):
@@ -307,10 +413,11 @@ def _repository_locations(raw: Mapping) -> list[dict[str, str]]:
         source = _object(location, "source", where=f"locations[{number}].source")
         if source.get("type") != "repository":
             continue
-        url = location.get("landing_page_url") or location.get("pdf_url") or ""
+        url_key = "landing_page_url" if location.get("landing_page_url") else "pdf_url"
+        url = location.get(url_key) or ""
         if not isinstance(url, str):
             raise RecordError(f"locations[{number}] has a URL that is not a string")
-        found.append({"source": _text(source, "display_name", where=f"locations[{number}].source"), "url": url})
+        found.append((number, _text(source, "display_name", where=f"locations[{number}].source"), url_key, url))
     return found
 
 
@@ -321,14 +428,14 @@ def _updated(value: Any) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except (TypeError, ValueError):
-        raise RecordError(f"updated_date {value!r} is not a date") from None
+        raise RecordError(f"updated_date {_shown(value)} is not a date") from None
 
 
 def _year(value: Any) -> int | None:
     if value is None:
         return None
     if type(value) is not int or not 0 <= value <= 32767:
-        raise RecordError(f"publication_year {value!r} is not a year")
+        raise RecordError(f"publication_year {_shown(value)} is not a year")
     return value
 
 
@@ -338,10 +445,22 @@ def _count(raw: Mapping, key: str) -> int:
         raise RecordError(f"{key} is missing")
     # bool is an int subclass, and 3.0 is not a count either.
     if type(value) is not int:
-        raise RecordError(f"{key} {value!r} is not a whole number")
+        raise RecordError(f"{key} {_shown(value)} is not a whole number")
     if value < 0:
         raise RecordError(f"{key} {value} is negative")
     return value
+
+
+# The most characters of a value an error message repeats: a record can hold a 50 MB string.
+_SHOWN = 80
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= _SHOWN:
+        return text
+    size = f"a string of {len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters"
+    return f"{text[: _SHOWN - 1]}… ({size})"
 
 
 def _text(raw: Mapping, key: str, *, where: str | None = None) -> str:
@@ -362,7 +481,7 @@ def _flag(raw: Mapping, key: str, *, where: str | None = None) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise RecordError(f"{where or key} must be true or false, not {value!r}")
+        raise RecordError(f"{where or key} must be true or false, not {_shown(value)}")
     return value
 
 

@@ -8,16 +8,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import reset_queries
 from django.utils import timezone
 
-from papers.openalex.files import BadRecord, WorkFile
+from papers.openalex.files import BadRecord, TruncatedField, WorkFile
 from papers.openalex.ingest import LoadSummary, load_records
-from papers.openalex.records import WorkRecord
+from papers.openalex.records import CAPS, WorkRecord
 
 
 class Command(BaseCommand):
     help = (
         "Load OpenAlex works from API result pages (JSON), lists of works or snapshot JSON Lines, "
-        "gzipped or not. Malformed records are reported as FILE:LINE and skipped; the rest loads, "
-        "and the exit status is then 1."
+        "gzipped or not. Malformed records are reported as FILE:LINE and skipped, and a file with no "
+        "records is named; the rest loads, and the exit status is then 1. A field longer than DataRank "
+        f"keeps (a title over {CAPS['title']:,} characters, an abstract over {CAPS['abstract']:,}, …) is cut, "
+        "reported as FILE:LINE with the field, and its record loads."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,14 +39,25 @@ class Command(BaseCommand):
         loader = FileLoader(files, err=self.stderr, show_progress=self.stderr.isatty())
         summary = load_records(loader.records(), corpus=corpus, fetched_at=timezone.now())
         loader.finish()
-        self.stdout.write(report(summary, files=len(files), malformed=loader.malformed, seconds=loader.seconds()))
-        if loader.malformed:
-            raise CommandError(f"{loader.malformed} malformed record(s) skipped; everything else was loaded.")
+        self.stdout.write(
+            report(
+                summary,
+                files=len(files),
+                malformed=loader.malformed,
+                truncated=loader.truncated,
+                seconds=loader.seconds(),
+            )
+        )
+        problems = [f"{loader.malformed} malformed record(s) skipped"] if loader.malformed else []
+        problems += [f"no records in {path}" for path in loader.empty]
+        if problems:
+            loaded = "everything else was loaded" if summary.records else "nothing was loaded"
+            raise CommandError(f"{'; '.join(problems)}; {loaded}.")
 
 
 class FileLoader:
-    """Reads the files in turn, reports malformed records as it meets them and keeps a
-    progress line on a terminal."""
+    """Reads the files in turn, reports malformed records and cut fields as it meets them, notes
+    the files that hold no record at all, and keeps a progress line on a terminal."""
 
     def __init__(self, files: list[Path], *, err, show_progress: bool) -> None:
         self.files = files
@@ -52,6 +65,8 @@ class FileLoader:
         self.show_progress = show_progress
         self.read = 0
         self.malformed = 0
+        self.truncated = 0
+        self.empty: list[Path] = []
         self.started = time.monotonic()
         self._shown = 0.0
 
@@ -59,8 +74,10 @@ class FileLoader:
         total = sum(path.stat().st_size for path in self.files) or 1
         done = 0
         for number, path in enumerate(self.files, start=1):
-            work_file = WorkFile(path)
+            work_file = WorkFile(path, on_truncation=self._truncated)
+            seen = False
             for item in work_file:
+                seen = True
                 if isinstance(item, BadRecord):
                     self.malformed += 1
                     self._clear()
@@ -74,7 +91,17 @@ class FileLoader:
                     reset_queries()
                 self._progress(number, path, (done + work_file.bytes_read()) / total)
             done += work_file.size
+            if not seen:
+                # An empty file (or an empty result page) is almost always the wrong file.
+                self._clear()
+                self.err.write(f"no records in {path}")
+                self.empty.append(path)
         self._progress(len(self.files), self.files[-1], 1.0, force=True)
+
+    def _truncated(self, field: TruncatedField) -> None:
+        self.truncated += 1
+        self._clear()
+        self.err.write(f"{field.path}:{field.line}: warning: {field.where}{field.truncation}; the record was loaded")
 
     def finish(self) -> None:
         if self.show_progress:
@@ -101,7 +128,7 @@ class FileLoader:
             self.err.write("\r\033[K", ending="")
 
 
-def report(summary: LoadSummary, *, files: int, malformed: int, seconds: float) -> str:
+def report(summary: LoadSummary, *, files: int, malformed: int, truncated: int = 0, seconds: float) -> str:
     lines = [
         f"Files:                 {files:,}",
         f"Records read:          {summary.records:,}",
@@ -112,6 +139,7 @@ def report(summary: LoadSummary, *, files: int, malformed: int, seconds: float) 
         f"New citation links:    {summary.links_added:,}",
         f"Corpus papers added:   {summary.corpus_added:,}",
         f"Malformed records:     {malformed:,}",
+        f"Fields cut to size:    {truncated:,}",
         f"Time:                  {seconds:.1f} s",
     ]
     return "\n".join(lines)

@@ -5,7 +5,18 @@ from datetime import date
 
 import pytest
 
-from papers.openalex.records import Author, RecordError, normalize_doi, openalex_number, parse_work
+from papers.models import Author as AuthorRow
+from papers.models import Work
+from papers.openalex.records import (
+    CAPS,
+    IDENTIFIER_CAPS,
+    Author,
+    RecordError,
+    Truncation,
+    normalize_doi,
+    openalex_number,
+    parse_work,
+)
 from tests.conftest import API_DIR, SNAPSHOT
 
 REFERENCES_PAGE = API_DIR / "snowball_references_cited_by_W3046863325_or_W3045921891.json"
@@ -264,3 +275,108 @@ def test_it_reads_the_source_type_of_the_primary_location():
 
     assert parse_work(minimal(primary_location=repository)).source_type == "repository"
     assert parse_work(minimal(primary_location={"source": None})).source_type == ""
+
+
+# Over-long fields
+
+
+def test_every_cap_fits_the_column_that_holds_the_field():
+    columns = {
+        "venue": Work._meta.get_field("venue"),
+        "type": Work._meta.get_field("type"),
+        "oa_status": Work._meta.get_field("oa_status"),
+        "license": Work._meta.get_field("license"),
+        "source_type": Work._meta.get_field("source_type"),
+        "author_name": AuthorRow._meta.get_field("display_name"),
+    }
+    identifiers = {"doi": Work._meta.get_field("doi"), "orcid": AuthorRow._meta.get_field("orcid")}
+    for kind, column in columns.items():
+        assert CAPS[kind] <= column.max_length, kind
+    for kind, column in identifiers.items():
+        assert IDENTIFIER_CAPS[kind] <= column.max_length, kind
+    assert (CAPS["title"], CAPS["abstract"]) == (2_000, 100_000)
+
+
+def test_an_over_long_title_is_cut_to_its_cap_and_noted():
+    work = parse_work(minimal(title="x" * 52_428_800))
+    assert work.title == "x" * 2_000
+    assert work.truncated == (Truncation("title", 52_428_800, 2_000),)
+    assert str(work.truncated[0]) == "title cut to 2,000 characters (the record's title had 52,428,800)"
+
+
+def test_a_title_at_its_cap_is_kept_whole_and_the_cap_counts_characters_not_bytes():
+    title = "é" * 1_999 + "\U0001f600"
+    work = parse_work(minimal(title=title))
+    assert work.title == title
+    assert work.truncated == ()
+
+
+def test_every_text_field_is_kept_to_its_cap_and_an_identifier_past_its_cap_is_dropped():
+    long_orcid = "https://orcid.org/" + "0" * 200
+    raw = minimal(
+        doi="10.1234/" + "d" * 300,
+        abstract_inverted_index={"word": list(range(60_000))},
+        primary_location={"source": {"display_name": "V" * 600, "type": "journal" * 10}, "license": "L" * 150},
+        type="t" * 60,
+        open_access={"is_oa": True, "oa_status": "gold" * 10},
+        indexed_in=["crossref", "i" * 101],
+        topics=[{"display_name": ""}, {"display_name": "T" * 501}],
+        locations=[
+            {"source": {"type": "journal", "display_name": "J" * 900}},
+            {"source": {"type": "repository", "display_name": "R" * 501}, "pdf_url": "https://r.org/" + "p" * 2_000},
+        ],
+        authorships=[
+            {"author": {"id": None, "display_name": "N" * 900}},
+            {"author": {"id": "A5", "display_name": "A" * 501, "orcid": long_orcid}},
+            {"author": {"id": "A5", "display_name": "B" * 900}},
+        ],
+    )
+    work = parse_work(raw)
+    assert {(cut.field, cut.length, cut.cap, cut.dropped) for cut in work.truncated} == {
+        ("doi", 308, 255, True),
+        ("abstract", 60_000 * 5 - 1, 100_000, False),
+        ("venue", 600, 500, False),
+        ("type", 60, 50, False),
+        ("oa_status", 40, 20, False),
+        ("indexed_in[2]", 101, 100, False),
+        ("topics[2].display_name", 501, 500, False),
+        ("locations[2].source.display_name", 501, 500, False),
+        ("locations[2].pdf_url", 2_014, 2_000, True),
+        ("authorships[2].author.display_name", 501, 500, False),
+        ("authorships[2].author.orcid", len(long_orcid), 100, True),
+        ("license", 150, 100, False),
+        ("source_type", 70, 30, False),
+    }
+    assert work.doi == ""
+    assert len(work.abstract) == 100_000
+    assert (work.venue, work.type, work.oa_status, work.license) == ("V" * 500, "t" * 50, "gold" * 5, "L" * 100)
+    assert work.source_type == ("journal" * 10)[:30]
+    assert work.indexed_in == ["crossref", "i" * 100]
+    assert work.topics == ["T" * 500]
+    assert work.repository_locations == [{"source": "R" * 500, "url": ""}]
+    assert work.authors == (Author(id=5, display_name="A" * 500, orcid=""),)
+    assert str(next(cut for cut in work.truncated if cut.field == "doi")) == (
+        "doi dropped: it had 308 characters, more than the 255 kept"
+    )
+
+
+def test_the_names_of_the_primary_topic_are_kept_to_their_cap():
+    level = {"id": "https://openalex.org/subfields/2211", "display_name": "S" * 700}
+    topic = {"id": "T1", "display_name": "Topic", "subfield": level, "field": level, "domain": level}
+    work = parse_work(minimal(primary_topic=topic))
+    assert work.primary_topic.subfield == (2211, "S" * 500)
+    assert [cut.field for cut in work.truncated] == [
+        "primary_topic.subfield.display_name",
+        "primary_topic.field.display_name",
+        "primary_topic.domain.display_name",
+    ]
+
+
+def test_an_error_message_never_repeats_a_huge_value():
+    with pytest.raises(RecordError) as error:
+        parse_work(minimal(id="W" + "x" * 10_000_000))
+    assert len(str(error.value)) < 200
+    assert "10,000,001 characters" in str(error.value)
+    with pytest.raises(RecordError, match=r"doi: 'x{10}") as error:
+        parse_work(minimal(doi="x" * 1_000))
+    assert len(str(error.value)) < 200
