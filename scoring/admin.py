@@ -1,6 +1,7 @@
 """Admin for scoring runs and their scores. Both are written by the rescoring service only,
 so they are read-only here (a hand-edited score would no longer follow from the data); the one
-change an admin makes is to mark a stuck run failed, which frees the slot for a new rescore."""
+change an admin makes is to mark a stuck run failed, which frees the slot for a new rescore.
+Snapshot builds, written by build_index as it goes, are read-only for the same reason."""
 
 from functools import partial
 
@@ -12,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 from papers.admin import OpenAlexIdSearch
 from scoring.admin_views import RESCORE_PERMISSION, fail_view, progress_view, rescore_view
 from scoring.diff import diff_run
-from scoring.models import PaperScore, ScoringRun
+from scoring.models import PaperScore, ScoringRun, SnapshotBuild
 
 
 class WrittenByScoring(OpenAlexIdSearch):
@@ -104,3 +105,39 @@ class PaperScoreAdmin(WrittenByScoring):
     openalex_id_fields = {"W": ("work_id",)}
     ordering = ("-run_id", "rank", "work_id")
     show_full_result_count = False
+
+
+@admin.register(SnapshotBuild)
+class SnapshotBuildAdmin(WrittenByScoring):
+    list_display = (
+        "id",
+        "status",
+        "snapshot_path",
+        "manifest_date",
+        "records",
+        "works",
+        "bad_lines_total",
+        "peak_memory_mib",
+        "run",
+        "started_at",
+        "duration",
+    )
+    list_filter = ("status",)
+    list_select_related = ("run",)
+    search_fields = ("snapshot_path", "fingerprint", "error")
+    date_hierarchy = "started_at"
+    ordering = ("-started_at", "-id")
+    readonly_fields = ("stage_times", "peak_memory_mib")
+
+    @admin.display(description="peak memory (MiB)")
+    def peak_memory_mib(self, build: SnapshotBuild) -> str | None:
+        # None: the admin's own mark for an empty value.
+        return f"{build.peak_memory / 2**20:,.0f}" if build.peak_memory is not None else None
+
+    @admin.display(description="stage times")
+    def stage_times(self, build: SnapshotBuild) -> str:
+        return "; ".join(
+            f"{stage['name']} {stage['seconds']:,.2f} s, {stage['rows']:,} rows"
+            + (" (done before)" if stage["skipped"] else "")
+            for stage in build.stages
+        )

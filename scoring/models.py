@@ -248,3 +248,61 @@ class FairEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.work_id} FAIR {self.raw:.1f} ({self.method_version}, {self.evaluated_at:%Y-%m-%d})"
+
+
+class SnapshotBuild(models.Model):
+    """One `build_index` over an OpenAlex snapshot, written as the build goes: a build in
+    progress shows its finished stages, a failed one its error, and a killed one stays "running"
+    until the next build marks it abandoned."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    snapshot_path = models.CharField(max_length=1000)
+    manifest_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The newest updated_date partition of the snapshot: OpenAlex's manifest carries no date of its own.",
+    )
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="Of the parts, their sizes and the settings.")
+    workdir = models.CharField(max_length=1000, blank=True)
+    threads = models.PositiveSmallIntegerField()
+    memory_limit = models.CharField(max_length=50, blank=True, help_text="DuckDB's; empty: its default.")
+    citer_cap = models.PositiveIntegerField()
+    damping = models.FloatField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stages = models.JSONField(
+        default=list,
+        help_text="[{name, seconds, rows, skipped}] in order; skipped: its output was there from an earlier build.",
+    )
+    records = models.PositiveBigIntegerField(default=0, help_text="Non-empty lines of the parts.")
+    works = models.PositiveBigIntegerField(default=0, help_text="Distinct works kept.")
+    duplicates = models.PositiveBigIntegerField(default=0, help_text="Older copies of a work dropped.")
+    legacy_dropped = models.PositiveBigIntegerField(default=0, help_text="Legacy grant records dropped.")
+    bad_lines = models.JSONField(default=list, help_text="[{part, line, reason}], the first ones only.")
+    bad_lines_total = models.PositiveBigIntegerField(default=0)
+    mismatched_parts = models.JSONField(
+        default=list, help_text="Parts not as the manifest lists them; a build with any publishes nothing."
+    )
+    peak_memory = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Bytes: the build's process at its largest (getrusage), DuckDB included."
+    )
+    error = models.TextField(blank=True)
+    run = models.ForeignKey(
+        ScoringRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshot_builds"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Build {self.pk} of {self.snapshot_path} ({self.status})"
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None

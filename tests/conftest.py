@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "data" / "openalex"
 API_DIR = SAMPLE_DIR / "api"
 SNAPSHOT = SAMPLE_DIR / "snapshot" / "geoscience-works.jsonl.gz"
+# The 1,851 geosciencearabia works, none of them in SNAPSHOT or API_DIR.
+GEOSCIENCE_ARABIA = SAMPLE_DIR / "geosciencearabia" / "works_not_in_shared_snapshot.jsonl.gz"
+# The sample snapshot load_sample builds: a manifest and parts (links to the two files above).
+SAMPLE_SNAPSHOT = SAMPLE_DIR / "snapshot" / "works"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE_SERVICES = os.environ.get("DATARANK_REQUIRE_SERVICES") == "1"

@@ -20,6 +20,10 @@ exists for the same inputs (a fingerprint of the parts, their sizes and the sett
    rescore that the cap binds), self-citations by shared author id; the engine's inputs are
    written as engine_papers.parquet and engine_links.parquet for scoring.
 
+Each stage tells its `Progress` when it starts (with the rows it reads: the manifest's record
+counts), how far it is while it runs and what it did when it ends; `LogProgress`, plain log
+lines, unless the caller brings its own.
+
 `publish_corpus` then writes, inside the caller's transaction, the corpus papers and their
 capped citers (works, authors, authorships, links, corpus entries), exactly as `load_openalex`
 would have left them: a record older than the one held keeps the held data, loading only adds
@@ -28,7 +32,9 @@ SQLite.
 
 Bad input is counted and named `part:line` (a part that is not gzip, a line that is not JSON,
 a record `parse_work` rejects — a reference that is not a work id costs its record, as it does
-in `load_openalex`), and skipped. Known differences from reading a line with Python: DuckDB
+in `load_openalex`), and skipped. A field longer than records.CAPS allows is cut (an identifier
+dropped) exactly as `parse_work` cuts it, named `part:line` in the report's `truncated`, and
+kept in Work.truncated. Known differences from reading a line with Python: DuckDB
 splits a line at a lone carriage return, and of a key given twice in one object it keeps the
 first; OpenAlex writes neither.
 """
@@ -38,6 +44,7 @@ import json
 import logging
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,14 +59,24 @@ from django.db import connection
 from papers.datapaper import DATA_JOURNALS, NEVER_DATA_PAPERS, check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from papers.openalex.files import GZIP_MAGIC
-from papers.openalex.records import RecordError, clean_text, normalize_doi, parse_work
+from papers.openalex.records import (
+    CAPS,
+    IDENTIFIER_CAPS,
+    RecordError,
+    Truncation,
+    clean_text,
+    normalize_doi,
+    parse_work,
+)
 
 logger = logging.getLogger(__name__)
 
 # Part of every fingerprint: a change to what a stage computes makes its old output stale.
-EXTRACT_VERSION = "1"
+EXTRACT_VERSION = "2"
 # Rows handed to the site's database per batch while publishing.
 PUBLISH_BATCH = 5000
+# Seconds between two looks at how far a running stage is.
+PROGRESS_EVERY = 0.5
 # The largest line (one work) the reader accepts: works with thousands of authors run to megabytes.
 MAX_LINE_BYTES = 16 * 1024 * 1024
 LEGACY_TYPES = ("grant",)
@@ -127,9 +144,63 @@ class BuildReport:
     corpus_links: int = 0
     engine_links: int = 0
     bad: list[BadLine] = field(default_factory=list)
+    # Fields cut to their cap (records.CAPS), one per field, named part:line; their records are kept.
+    truncated: list[BadLine] = field(default_factory=list)
     # Parts whose record count differs from the manifest's: the build must not publish.
     mismatched: list[str] = field(default_factory=list)
     stages: list[StageReport] = field(default_factory=list)
+
+
+class Progress:
+    """What a build tells as it goes; this one tells nothing. `started` and `advanced` come for
+    a stage that runs, `finished` for every stage, run or done before. `advanced` may come from
+    another thread than the build's."""
+
+    def started(self, stage: str, total: int | None) -> None:
+        """`total`: the rows the stage reads, where known (from the manifest's record counts)."""
+
+    def advanced(self, stage: str, done: int) -> None:
+        """`done` rows of the stage's total are read: DuckDB's estimate inside a statement, the
+        finished parts' records while extracting (DuckDB tells nothing inside one gzip stream)."""
+
+    def finished(self, report: StageReport) -> None:
+        """The stage is over: its time, the rows it wrote and whether it was done before."""
+
+
+class LogProgress(Progress):
+    """Plain log lines, for output that is no terminal: when a stage starts, every `every`
+    seconds while it runs (rows, rows/s, time left), and when it ends."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every = every
+        self._started = self._logged = 0.0
+        self._total: int | None = None
+
+    def started(self, stage: str, total: int | None) -> None:
+        self._started = self._logged = time.monotonic()
+        self._total = total
+        logger.info("stage %s: started%s", stage, "" if total is None else f", {total:,} rows to read")
+
+    def advanced(self, stage: str, done: int) -> None:
+        now = time.monotonic()
+        if now - self._logged < self.every:
+            return
+        self._logged = now
+        rate = done / max(now - self._started, 1e-9)
+        if self._total and rate:
+            left = f", {done / self._total:.0%} of {self._total:,}, {(self._total - done) / rate:,.0f} s left"
+        else:
+            left = ""
+        logger.info("stage %s: %s rows read, %s rows/s%s", stage, f"{done:,}", f"{rate:,.0f}", left)
+
+    def finished(self, report: StageReport) -> None:
+        logger.info(
+            "stage %s: %s rows in %.2f s%s",
+            report.name,
+            f"{report.rows:,}",
+            report.seconds,
+            " (done before)" * report.skipped,
+        )
 
 
 def open_snapshot(path: Path) -> Snapshot:
@@ -193,15 +264,27 @@ class SnapshotBuild:
     """The corpus stages of one build over one work dir. Stages run in order; each returns
     quickly when its output is already there for the same inputs."""
 
-    def __init__(self, *, snapshot: Snapshot, workdir: Path, threads: int, memory_limit: str | None, cap: int) -> None:
+    def __init__(
+        self,
+        *,
+        snapshot: Snapshot,
+        workdir: Path,
+        threads: int,
+        memory_limit: str | None,
+        cap: int,
+        progress: Progress | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.workdir = Path(workdir)
         self.threads = threads
         self.cap = cap
+        self.progress = progress or LogProgress()
         self.report = BuildReport(parts=len(snapshot.parts))
         (self.workdir / "extract").mkdir(parents=True, exist_ok=True)
         (self.workdir / "spill").mkdir(exist_ok=True)
         self.db = duckdb.connect(config={"threads": threads, "preserve_insertion_order": True})
+        # DuckDB keeps its progress estimate (query_progress) only with its bar on; it prints none.
+        self.db.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
         self.db.execute(f"SET temp_directory = '{_sql_text(str(self.workdir / 'spill'))}'")
         if memory_limit:
             self.db.execute(f"SET memory_limit = '{_sql_text(memory_limit)}'")
@@ -216,31 +299,48 @@ class SnapshotBuild:
         self.db.close()
 
     def run_stage(
-        self, name: str, fingerprint: str, produce: Callable[[Path], None], *, count_rows: bool = True
+        self,
+        name: str,
+        fingerprint: str,
+        produce: Callable[[Path], None],
+        *,
+        count_rows: bool = True,
+        total: int | None = None,
     ) -> None:
         """Produce `name` (a Parquet file in the work dir) unless it exists for `fingerprint`.
         Written under a temporary name and renamed, then marked done: an interrupted stage
-        leaves no output that could pass for finished."""
+        leaves no output that could pass for finished. `total`: the rows it reads, for progress."""
         output, done = self.path(name), self.path(f"{name}.done")
+        stage = name.removesuffix(".parquet")
         started = time.monotonic()
         skipped = output.exists() and done.exists() and done.read_text() == fingerprint
         if not skipped:
             done.unlink(missing_ok=True)
             partial = self.path(f"{name}.partial")
             partial.unlink(missing_ok=True)
-            with _disk_errors(self.workdir):
+            self.progress.started(stage, total)
+            with _disk_errors(self.workdir), _Watch(self.db, self.progress, stage, total):
                 produce(partial)
                 partial.replace(output)
                 done.write_text(fingerprint)
         rows = self.count(name) if count_rows else 0
-        self.report.stages.append(StageReport(name.removesuffix(".parquet"), time.monotonic() - started, rows, skipped))
-        logger.info("stage %s: %s rows in %.2f s%s", name, rows, time.monotonic() - started, " (done before)" * skipped)
+        self._finished(StageReport(stage, time.monotonic() - started, rows, skipped))
+
+    def _finished(self, report: StageReport) -> None:
+        self.report.stages.append(report)
+        self.progress.finished(report)
 
     def count(self, name: str) -> int:
         return self.db.execute(f"SELECT count(*) FROM read_parquet('{self._q(name)}')").fetchall()[0][0]
 
     def _q(self, name: str) -> str:
         return _sql_text(str(self.path(name)))
+
+    def _rows(self, output: Path) -> int:
+        # A Parquet file's row count is in its footer: nothing is scanned.
+        if not output.exists():
+            return 0
+        return self.db.execute(f"SELECT count(*) FROM read_parquet('{_sql_text(str(output))}')").fetchall()[0][0]
 
     # Stage 1 -----------------------------------------------------------------------------
 
@@ -254,14 +354,22 @@ class SnapshotBuild:
             self._part_outputs[part.index] = output
             if not output.exists():
                 pending.append((part, output))
+        listed = [part.listed_records for part, _ in pending]
+        if pending:
+            self.progress.started("extract parts", None if None in listed else sum(listed))
+        read = 0
         with _disk_errors(self.workdir), ThreadPoolExecutor(max_workers=self.threads) as pool:
-            for part, problem in pool.map(self._extract_part, pending):
+            for (part, problem), (_, output) in zip(pool.map(self._extract_part, pending), pending, strict=True):
                 if problem:
                     self.report.bad.append(BadLine(part.name, 0, problem))
+                # The manifest's count keeps the rows in step with its total, even for a part that failed.
+                read += part.listed_records if part.listed_records is not None else self._rows(output)
+                self.progress.advanced("extract parts", read)
         readable = [path for path in self._part_outputs.values() if path.exists()]
-        self.report.stages.append(StageReport("extract parts", time.monotonic() - started, len(readable), not pending))
+        lines = sum(map(self._rows, readable))
+        self._finished(StageReport("extract parts", time.monotonic() - started, lines, not pending))
         self._check_parts()
-        self.run_stage("works.parquet", _digest(self.fingerprint, "works"), self._dedupe)
+        self.run_stage("works.parquet", _digest(self.fingerprint, "works"), self._dedupe, total=self.report.records)
         self.report.works = self.count("works.parquet")
         self.report.duplicates, self.report.legacy_dropped = self.db.execute(
             f"""SELECT count(*) FILTER (WHERE status = 'ok' AND type NOT IN {_sql_list(LEGACY_TYPES)})
@@ -308,6 +416,13 @@ class SnapshotBuild:
             WHERE status = 'bad' ORDER BY part, file_row_number""").fetchall()
         names = {part.index: part.name for part in self.snapshot.parts}
         self.report.bad.extend(BadLine(names[part], line, error) for part, line, _, error in rows)
+        cut = self.db.execute(f"""
+            SELECT part, file_row_number + 1, truncated
+            FROM read_parquet({self._extract_files()}, file_row_number = true)
+            WHERE status = 'ok' AND len(truncated) > 0 ORDER BY part, file_row_number""").fetchall()
+        self.report.truncated.extend(
+            BadLine(names[part], line, str(Truncation(**note))) for part, line, notes in cut for note in notes
+        )
         counts = dict(
             self.db.execute(f"""
                 SELECT part, count(*) FILTER (WHERE status <> 'blank')
@@ -337,7 +452,9 @@ class SnapshotBuild:
 
     def check(self) -> None:
         """Stage 2: the data-paper verdict of every work."""
-        self.run_stage("verdicts.parquet", _digest(self.fingerprint, "verdicts"), self._check)
+        self.run_stage(
+            "verdicts.parquet", _digest(self.fingerprint, "verdicts"), self._check, total=self.count("works.parquet")
+        )
 
     def _check(self, output: Path) -> None:
         nothing = check_data_paper(type="", venue="", title="", abstract="")
@@ -364,7 +481,7 @@ class SnapshotBuild:
             "CREATE OR REPLACE TEMP TABLE extra_corpus AS SELECT unnest($1::BIGINT[]) AS id", [extra.tolist()]
         )
         fingerprint = _digest(self.fingerprint, "references", hashlib.sha256(extra.tobytes()).hexdigest())
-        self.run_stage("corpus_links.parquet", fingerprint, self._references)
+        self.run_stage("corpus_links.parquet", fingerprint, self._references, total=self.report.records or None)
         self.report.corpus_links = self.count("corpus_links.parquet")
 
     def _references(self, output: Path) -> None:
@@ -441,8 +558,10 @@ class SnapshotBuild:
             LEFT JOIN merged m ON m.id = a.work_id
             WHERE NOT coalesce(m.fresh, false) OR s.authors_truncated;
         """)
-        self.run_stage("engine_papers.parquet", fingerprint, self._engine_papers)
-        self.run_stage("engine_links.parquet", fingerprint, self._engine_links)
+        self.run_stage("engine_papers.parquet", fingerprint, self._engine_papers, total=self.count("works.parquet"))
+        self.run_stage(
+            "engine_links.parquet", fingerprint, self._engine_links, total=self.count("corpus_links.parquet")
+        )
         self.report.corpus_papers = self.count("engine_papers.parquet")
         self.report.engine_links = self.count("engine_links.parquet")
 
@@ -665,7 +784,7 @@ def _columns(rows, dtypes: dict[str, type]) -> dict[str, np.ndarray]:
 _WORK_COLUMNS = [
     "id", "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
-    "license", "datasets", "primary_topic", "subfield_id", "source_type", "fetched_at",
+    "license", "datasets", "primary_topic", "subfield_id", "source_type", "truncated", "fetched_at",
 ]  # fmt: skip
 # Free text cut to its column, as papers.openalex.ingest does: one long venue must not fail the publish.
 _WORK_ROWS_SQL = f"""
@@ -677,7 +796,10 @@ _WORK_ROWS_SQL = f"""
            to_json(indexed_in), to_json(topics), to_json(repository_locations), updated,
            substring(license, 1, {Work._meta.get_field("license").max_length}), to_json(datasets),
            CASE WHEN primary_topic IS NOT NULL THEN to_json(primary_topic) END, subfield_id,
-           substring(source_type, 1, {Work._meta.get_field("source_type").max_length})
+           substring(source_type, 1, {Work._meta.get_field("source_type").max_length}),
+           -- Work.truncated, as papers.openalex.ingest.truncated_data writes it.
+           to_json(map_from_entries(list_transform(truncated, lambda t: {{'k': t.field,
+               'v': {{'length': t.length, 'kept': CASE WHEN t.dropped THEN 0 ELSE t.cap END}}}})))
     FROM fresh ORDER BY id"""
 
 
@@ -775,6 +897,35 @@ def _sql_text(value: str) -> str:
 def _sql_list(values, *, array: bool = False) -> str:
     items = ", ".join(f"'{_sql_text(v)}'" if isinstance(v, str) else str(v) for v in values)
     return f"[{items}]" if array else f"({items})"
+
+
+class _Watch:
+    """While a stage's statement runs, hands DuckDB's estimate of how far it is to `progress`
+    every PROGRESS_EVERY seconds, as rows of the stage's `total`."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, progress: Progress, stage: str, total: int | None) -> None:
+        self.db, self.progress, self.stage, self.total = db, progress, stage, total
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> None:
+        if self.total:
+            self._thread.start()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(PROGRESS_EVERY):
+            try:
+                percent = self.db.query_progress()
+            except duckdb.Error:
+                return
+            # -1: no statement is running at this instant (between two of a stage's statements).
+            if percent >= 0:
+                self.progress.advanced(self.stage, int(self.total * min(percent, 100.0) / 100))
 
 
 class _disk_errors:
@@ -882,6 +1033,12 @@ _MACROS = [
     f"dr_number(s, kind) AS CASE WHEN upper(regexp_extract(dr_strip(s), '{_ID}', 1)) = kind"
     f" THEN nullif(TRY_CAST(regexp_extract(dr_strip(s), '{_ID}', 2) AS BIGINT), 0) END",
     "dr_work_number(s) AS dr_number(s, 'W')",
+    # records.CAPS: a field's note of its length against its cap, kept where the cap is passed.
+    "dr_note(name, value, cap, dropped) AS {'field': name, 'length': length(value)::BIGINT, 'cap': cap::BIGINT,"
+    " 'dropped': dropped}",
+    # The text cut to its cap; an identifier past its cap is dropped, never cut.
+    "dr_cut(value, cap) AS substring(value, 1, cap)",
+    "dr_bounded(value, cap) AS CASE WHEN length(value) > cap THEN '' ELSE value END",
     # records.clean_text: entities need Python's html module; the rest is two substitutions.
     "dr_clean(s) AS CASE WHEN contains(s, '&') THEN dr_clean_py(s)"
     " ELSE dr_collapse(regexp_replace(s, '\\\\[nrt]', ' ', 'g')) END",
@@ -971,6 +1128,22 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         )
         + "} END"
     )
+    caps, ids = CAPS, IDENTIFIER_CAPS
+    topic_cut = (
+        "{"
+        + ", ".join(
+            f"'{name}': {{'id': primary_topic.{name}.id,"
+            f" 'name': dr_cut(primary_topic.{name}.name, {caps['topic_name']})}}"
+            for name in ("topic", "subfield", "field", "domain")
+        )
+        + "}"
+    )
+    # A missing primary topic has NULL names, whose notes the filter drops.
+    topic_notes = ", ".join(
+        f"dr_note('{path}.display_name', primary_topic.{name}.name, {caps['topic_name']}, false)"
+        for path, name in (("primary_topic", "topic"), ("primary_topic.subfield", "subfield"),
+                           ("primary_topic.field", "field"), ("primary_topic.domain", "domain"))
+    )  # fmt: skip
     return f"""
     WITH lines AS (
         SELECT line FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}}, auto_detect = false, header = false,
@@ -1070,7 +1243,7 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
             FROM fields
         )
     )
-    SELECT
+    , whole AS (SELECT
         CASE WHEN blank THEN 'blank' WHEN ok THEN 'ok' ELSE 'bad' END AS status,
         CASE WHEN NOT blank AND NOT ok THEN dr_problem_py(line) END AS error,
         {part} AS part,
@@ -1095,16 +1268,17 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         dr_text(oa -> '$.oa_status') AS oa_status,
         dr_flag(r.is_retracted) AS is_retracted,
         list_transform(indexed_in, lambda x: x ->> '$') AS indexed_in,
-        list_filter(list_transform(topics, lambda t: dr_text(t -> '$.display_name')),
-                                      lambda name: name <> '') AS topics,
-        list_transform(list_filter(locations, lambda l:
-                coalesce(l -> '$.source' ->> '$.type' = 'repository'
-                         AND json_type(l -> '$.source' -> '$.type') = 'VARCHAR',
-                         false)),
-             lambda l: {{'source': dr_text(l -> '$.source' -> '$.display_name'),
-                         'url': CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN l ->> '$.landing_page_url'
-                                     WHEN dr_truthy(l -> '$.pdf_url') THEN l ->> '$.pdf_url' ELSE '' END}})
-            AS repository_locations,
+        -- Topics and locations with their place in the record (`n`), which a cut field is named by.
+        list_filter(list_transform(topics, lambda t, i: {{'n': i, 'name': dr_text(t -> '$.display_name')}}),
+                    lambda t: t.name <> '') AS topics_n,
+        list_filter(list_transform(locations, lambda l, i: {{'n': i,
+                'repository': coalesce(l -> '$.source' ->> '$.type' = 'repository'
+                                       AND json_type(l -> '$.source' -> '$.type') = 'VARCHAR', false),
+                'source': dr_text(l -> '$.source' -> '$.display_name'),
+                'url_key': CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN 'landing_page_url' ELSE 'pdf_url' END,
+                'url': CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN l ->> '$.landing_page_url'
+                            WHEN dr_truthy(l -> '$.pdf_url') THEN l ->> '$.pdf_url' ELSE '' END}}),
+            lambda l: l.repository) AS locations_n,
         CASE WHEN dr_is_str(pl -> '$.license') AND pl ->> '$.license' <> '' THEN pl ->> '$.license'
                                WHEN dr_is_str(r.best_oa_location -> '$.license')
                                     AND r.best_oa_location ->> '$.license' <> ''
@@ -1119,14 +1293,55 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         list_filter(found, lambda a, i: list_position(list_transform(found, lambda b: b.id), a.id) = i) AS authors
     FROM (
         SELECT *, CASE WHEN typed_authorships IS NOT NULL
-            THEN list_filter(list_transform(typed_authorships, lambda a: {{
+            THEN list_filter(list_transform(typed_authorships, lambda a, i: {{
+                    'n': i,
                     'id': TRY_CAST(substring(a.author.id, 23) AS BIGINT),
                     'display_name': coalesce(a.author.display_name, ''),
                     'orcid': coalesce(a.author.orcid, '')}}), lambda a: a.id IS NOT NULL)
-            ELSE list_filter(list_transform(dr_items(r.authorships), lambda a: {{
+            ELSE list_filter(list_transform(dr_items(r.authorships), lambda a, i: {{
+                    'n': i,
                     'id': dr_number(a -> '$.author' ->> '$.id', 'A'),
                     'display_name': dr_text(a -> '$.author' -> '$.display_name'),
                     'orcid': dr_text(a -> '$.author' -> '$.orcid')}}),
                   lambda a: a.id IS NOT NULL) END AS found
         FROM checked
-    )"""
+    ))
+    -- records.CAPS: every text field cut to its cap, an identifier past its cap dropped, and a note
+    -- of each, in the order parse_work makes them.
+    SELECT * EXCLUDE (topics_n, locations_n) REPLACE (
+        dr_bounded(doi, {ids["doi"]}) AS doi,
+        dr_cut(title, {caps["title"]}) AS title,
+        dr_cut(abstract, {caps["abstract"]}) AS abstract,
+        dr_cut(venue, {caps["venue"]}) AS venue,
+        dr_cut(type, {caps["type"]}) AS type,
+        dr_cut(oa_status, {caps["oa_status"]}) AS oa_status,
+        list_transform(indexed_in, lambda x: dr_cut(x, {caps["indexed_in"]})) AS indexed_in,
+        dr_cut(license, {caps["license"]}) AS license,
+        CASE WHEN primary_topic IS NOT NULL THEN {topic_cut} END AS primary_topic,
+        dr_cut(source_type, {caps["source_type"]}) AS source_type,
+        list_transform(authors, lambda a: {{'id': a.id, 'display_name': dr_cut(a.display_name, {caps["author_name"]}),
+                                            'orcid': dr_bounded(a.orcid, {ids["orcid"]})}}) AS authors),
+        list_transform(topics_n, lambda t: dr_cut(t.name, {caps["topic_name"]})) AS topics,
+        list_transform(locations_n, lambda l: {{'source': dr_cut(l.source, {caps["repository_name"]}),
+                                                'url': dr_bounded(l.url, {ids["url"]})}}) AS repository_locations,
+        list_filter(
+            [dr_note('doi', doi, {ids["doi"]}, true), dr_note('title', title, {caps["title"]}, false),
+             dr_note('abstract', abstract, {caps["abstract"]}, false), dr_note('venue', venue, {caps["venue"]}, false),
+             dr_note('type', type, {caps["type"]}, false), dr_note('oa_status', oa_status, {caps["oa_status"]}, false)]
+            || list_transform(indexed_in, lambda x, i: dr_note(concat('indexed_in[', i, ']'), x,
+                                                                {caps["indexed_in"]}, false))
+            || list_transform(topics_n, lambda t: dr_note(concat('topics[', t.n, '].display_name'), t.name,
+                                                           {caps["topic_name"]}, false))
+            || flatten(list_transform(locations_n, lambda l: [
+                   dr_note(concat('locations[', l.n, '].source.display_name'), l.source,
+                           {caps["repository_name"]}, false),
+                   dr_note(concat('locations[', l.n, '].', l.url_key), l.url, {ids["url"]}, true)]))
+            || flatten(list_transform(authors, lambda a: [
+                   dr_note(concat('authorships[', a.n, '].author.display_name'), a.display_name,
+                           {caps["author_name"]}, false),
+                   dr_note(concat('authorships[', a.n, '].author.orcid'), a.orcid, {ids["orcid"]}, true)]))
+            || [dr_note('license', license, {caps["license"]}, false)]
+            || [{topic_notes}]
+            || [dr_note('source_type', source_type, {caps["source_type"]}, false)],
+            lambda t: t.length > t.cap) AS truncated
+    FROM whole"""

@@ -1,5 +1,7 @@
 """The benchmarks at a tiny size, so they keep working between full runs."""
 
+import resource
+
 import pytest
 from django.db import connection
 
@@ -13,13 +15,18 @@ from scoring.models import ScoringRun
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
+    # ru_maxrss is this process's peak so far: earlier tests in the same run (the DuckDB builds)
+    # may already have passed the benchmark's goal, which `make bench` measures in a fresh process.
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     figures = run_benchmark(
         papers=200, citers=20, pool=2000, workdir=tmp_path, child_env=child_env_for(connection.settings_dict["NAME"])
     )
 
     assert (figures.papers, figures.links) == (200, 200 * 20)
     assert figures.baseline_seconds > 0 and figures.rescore_seconds > 0 and figures.refresh_seconds > 0
-    assert 0 < figures.peak_rss_bytes < 2**31
+    assert figures.peak_rss_bytes >= peak_before > 0
+    if peak_before < 2**31:
+        assert figures.peak_rss_bytes < 2**31
     # The rescore and the refresh's rescore, each over the whole corpus.
     assert list(ScoringRun.objects.values_list("status", "papers_scored")) == [("succeeded", 200)] * 2
     report = figures.report()

@@ -2,9 +2,11 @@
 whose `scores --format csv` is byte for byte what load_openalex + rescore give for the same
 records; a snapshot short of its manifest publishes nothing; what the site holds (admin
 overrides, newer records) wins; a build stopped in a stage or while publishing leaves the
-current run as it was, and the next one resumes."""
+current run as it was, and the next one resumes. And the bundled sample, which load_sample
+builds this way: the same corpus and scores as load_openalex + rescore of its files."""
 
 import shutil
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from django.utils import timezone
 from papers.models import Citation, CorpusEntry, Work
 from papers.openalex import snapshot
 from scoring import build as scoring_build
-from scoring.models import PaperScore, ScoringRun
+from scoring.models import PaperScore, ScoringRun, SnapshotBuild
+from tests.conftest import API_DIR, GEOSCIENCE_ARABIA, SNAPSHOT
 from tests.papers.openalex.test_snapshot import LAYOUT, make_snapshot, write_manifest, write_part
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,10 @@ def scores_csv() -> str:
     out = StringIO()
     call_command("scores", output_format="csv", stdout=out)
     return out.getvalue()
+
+
+def corpus() -> set[int]:
+    return set(CorpusEntry.objects.filter(in_corpus=True).values_list("work_id", flat=True))
 
 
 def clear_site() -> None:
@@ -204,3 +211,22 @@ def test_running_out_of_disk_says_so_and_publishes_nothing(sample, workdir, monk
         build_index(sample, workdir)
     assert not ScoringRun.objects.exists()
     assert (workdir / "works.parquet").exists()
+
+
+# The bundled sample
+
+
+def test_load_sample_builds_the_sample_into_the_corpus_and_scores_load_openalex_and_rescore_give():
+    call_command("load_sample", stdout=StringIO(), stderr=StringIO())
+    record = SnapshotBuild.objects.get()
+    assert (record.status, record.run) == (SnapshotBuild.Status.SUCCEEDED, ScoringRun.objects.current())
+    assert (record.records, record.works, record.manifest_date) == (3_684 + 1_851, 3_684 + 1_851, date(2026, 3, 1))
+    built, built_corpus = scores_csv(), corpus()
+    clear_site()
+    files = [*sorted(API_DIR.glob("*.json")), SNAPSHOT, GEOSCIENCE_ARABIA]
+    call_command("load_openalex", *map(str, files), stdout=StringIO(), stderr=StringIO())
+    call_command("rescore", stdout=StringIO())
+    assert scores_csv() == built
+    assert corpus() == built_corpus
+    # 79 works of the snapshot and 2 of the API pages pass the data-paper check (README.md).
+    assert len(built_corpus) == len(built.splitlines()) - 1 == 81

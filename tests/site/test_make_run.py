@@ -1,4 +1,5 @@
-"""`make run`, as the README gives it, serves real sample papers with a worker beside it."""
+"""`make run`, as the README gives it, builds the bundled sample through build_index and serves
+its real papers with a worker beside it."""
 
 import os
 import re
@@ -78,3 +79,6 @@ def test_make_run_serves_the_home_page_and_a_sample_paper_page_with_a_worker(mak
     while "ready." not in log.read_text():
         assert time.monotonic() < deadline, f"the Celery worker never became ready:\n{log.read_text()}"
         time.sleep(1)
+    # The sample's snapshot went in through build_index, recorded as build 1.
+    assert "Building the index from the sample snapshot" in log.read_text()
+    assert "Build 1 recorded" in log.read_text()

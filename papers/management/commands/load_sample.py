@@ -1,4 +1,9 @@
-"""python manage.py load_sample — the bundled real OpenAlex records, loaded once into an empty database."""
+"""python manage.py load_sample — the bundled real OpenAlex records, loaded once into an empty database.
+
+The recorded API pages (data/openalex/api/) go in first, through load_openalex; then the sample
+snapshot (data/openalex/snapshot/works/: a manifest and its parts, in the layout OpenAlex
+publishes) through build_index, which merges what the site holds with the snapshot, so its one
+scoring run scores the whole sample."""
 
 from pathlib import Path
 
@@ -9,10 +14,11 @@ from django.core.management.base import BaseCommand
 from papers.models import Work
 
 SAMPLE_DIR = Path(settings.BASE_DIR) / "data" / "openalex"
+SAMPLE_SNAPSHOT = SAMPLE_DIR / "snapshot" / "works"
 
 
-def sample_files() -> list[Path]:
-    return sorted((SAMPLE_DIR / "api").glob("*.json")) + sorted((SAMPLE_DIR / "snapshot").glob("*.jsonl.gz"))
+def api_files() -> list[Path]:
+    return sorted((SAMPLE_DIR / "api").glob("*.json"))
 
 
 class Command(BaseCommand):
@@ -22,6 +28,8 @@ class Command(BaseCommand):
         if Work.objects.exists():
             self.stdout.write("The sample is already loaded (the database holds works); nothing to do.")
             return
-        files = sample_files()
-        self.stdout.write(f"Loading the OpenAlex sample: {len(files)} files from {SAMPLE_DIR}")
-        call_command("load_openalex", *map(str, files), corpus="data")
+        files = api_files()
+        self.stdout.write(f"Loading the OpenAlex sample from {SAMPLE_DIR}: {len(files)} recorded API files")
+        call_command("load_openalex", *map(str, files), corpus="data", stdout=self.stdout, stderr=self.stderr)
+        self.stdout.write(f"Building the index from the sample snapshot {SAMPLE_SNAPSHOT}")
+        call_command("build_index", str(SAMPLE_SNAPSHOT), stdout=self.stdout, stderr=self.stderr)

@@ -4,10 +4,16 @@ The adapter that turns an OpenAlex snapshot into a published scoring run: the co
 papers.openalex.snapshot (extract, check, references, citers), the scores of scoring.build, then
 one transaction that publishes both. Every stage but the last is resumable: run the command
 again after a stop and it starts where it stopped. Nothing is published unless every part the
-manifest lists was there, whole, with its record count."""
+manifest lists was there, whole, with its record count.
+
+On a terminal each stage shows a progress bar (tqdm: rows, rows/s and, from the manifest's
+record counts, the time left); otherwise it logs plain lines. Either way the build is written
+to its SnapshotBuild record in the admin as it goes (scoring.build.recorded_build)."""
 
 import os
 import shutil
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,10 +21,22 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from tqdm import tqdm
 
-from papers.openalex.snapshot import SnapshotBuild, SnapshotError, export_held, held_corpus_ids, open_snapshot
-from scoring.build import load_build_inputs, publish_run
+from papers.openalex.snapshot import (
+    BuildReport,
+    LogProgress,
+    Progress,
+    SnapshotBuild,
+    SnapshotError,
+    StageReport,
+    export_held,
+    held_corpus_ids,
+    open_snapshot,
+)
+from scoring.build import BuildAlreadyRunning, BuildRecord, load_build_inputs, publish_run, recorded_build
 from scoring.engine import score_corpus
+from scoring.models import ScoringRun
 from scoring.services import RescoreAlreadyRunning
 
 # The most bad lines the summary names one by one; the count is always complete.
@@ -56,22 +74,75 @@ class Command(BaseCommand):
         if threads < 1:
             raise CommandError(f"--threads must be at least 1, got {threads}.")
         started = time.monotonic()
+        cap, damping = settings.DATARANK_CITER_CAP, settings.DATARANK_DAMPING
+        try:
+            with recorded_build(
+                snapshot_path=snapshot, threads=threads, memory_limit=memory_limit, cap=cap, damping=damping
+            ) as record:
+                report, written, run, workdir = self.build(
+                    record,
+                    snapshot,
+                    workdir=workdir,
+                    threads=threads,
+                    memory_limit=memory_limit,
+                    cap=cap,
+                    damping=damping,
+                )
+                record.succeeded(run)
+        except BuildAlreadyRunning as error:
+            raise CommandError(f"{error}; one build at a time: wait for it, or stop it.") from None
+        if not keep_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        self.stdout.write(self.summary(report, written, run, record, time.monotonic() - started))
+        for bad in report.bad[:NAMED_BAD_LINES]:
+            self.stderr.write(f"skipped {bad}")
+        if len(report.bad) > NAMED_BAD_LINES:
+            self.stderr.write(f"… and {len(report.bad) - NAMED_BAD_LINES} more")
+
+    def build(
+        self,
+        record: BuildRecord,
+        snapshot: Path,
+        *,
+        workdir: Path | None,
+        threads: int,
+        memory_limit: str | None,
+        cap: int,
+        damping: float,
+    ) -> tuple[BuildReport, dict[str, int], ScoringRun, Path]:
+        """The stages, the scores and the publishing transaction, each written to `record` as it
+        ends; returns the build's report, the rows published, the run and the work dir."""
         try:
             found = open_snapshot(snapshot)
         except SnapshotError as error:
             raise CommandError(str(error)) from None
+        fingerprint = found.fingerprint()
+        workdir = workdir or Path(settings.VAR_DIR) / "build_index" / fingerprint
+        dates = [part.partition_date for part in found.parts if part.partition_date]
+        record.found(manifest_date=max(dates, default=None), fingerprint=fingerprint, workdir=workdir)
         if found.problems:
+            record.mismatched(list(found.problems))
             raise CommandError(
                 f"{len(found.problems)} part(s) of the manifest are not here as listed; nothing was published:\n"
                 + "\n".join(f"  {problem}" for problem in found.problems)
             )
-        workdir = workdir or Path(settings.VAR_DIR) / "build_index" / found.fingerprint()
-        cap, damping = settings.DATARANK_CITER_CAP, settings.DATARANK_DAMPING
-        build = SnapshotBuild(snapshot=found, workdir=workdir, threads=threads, memory_limit=memory_limit, cap=cap)
+        # Bars for a person at a terminal; log lines for a log.
+        progress = Recorded(Bars(sys.stderr) if self.stderr.isatty() else LogProgress(), record)
+        build = SnapshotBuild(
+            snapshot=found, workdir=workdir, threads=threads, memory_limit=memory_limit, cap=cap, progress=progress
+        )
         try:
             build.extract()
             report = build.report
+            record.counted(
+                records=report.records,
+                works=report.works,
+                duplicates=report.duplicates,
+                legacy_dropped=report.legacy_dropped,
+                bad_lines=[(bad.part, bad.line, bad.reason) for bad in report.bad],
+            )
             if report.mismatched:
+                record.mismatched(report.mismatched)
                 raise CommandError(
                     f"{len(report.mismatched)} part(s) do not hold what the manifest says; nothing was published:\n"
                     + "\n".join(f"  {problem}" for problem in report.mismatched)
@@ -80,36 +151,31 @@ class Command(BaseCommand):
             held = export_held()
             build.references(extra_corpus_ids=held_corpus_ids(held))
             build.citers(held=held)
+            progress.started("scores", report.corpus_papers)
             score_started = time.monotonic()
             inputs = load_build_inputs(
                 papers=build.path("engine_papers.parquet"), links=build.path("engine_links.parquet")
             )
             scores = score_corpus(inputs, damping=damping, cap=cap)
-            score_seconds = time.monotonic() - score_started
+            progress.finished(StageReport("scores", time.monotonic() - score_started, len(scores), False))
+            progress.started("publish", None)
             publish_started = time.monotonic()
             fetched_at = timezone.now()
             with transaction.atomic():
                 written = build.publish_corpus(fetched_at=fetched_at)
                 run = publish_run(inputs=inputs, scores=scores, damping=damping, cap=cap, data_as_of=fetched_at)
-            publish_seconds = time.monotonic() - publish_started
+            # Written once the transaction has committed: a publish rolled back never finished.
+            progress.finished(StageReport("publish", time.monotonic() - publish_started, sum(written.values()), False))
         except SnapshotError as error:
             raise CommandError(str(error)) from None
         except RescoreAlreadyRunning as error:
             raise CommandError(f"{error}; nothing was published, run the build again once it is done.") from None
         finally:
             build.close()
-        if not keep_workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-        self.stdout.write(
-            self.summary(report, written, run, score_seconds, publish_seconds, time.monotonic() - started)
-        )
-        for bad in report.bad[:NAMED_BAD_LINES]:
-            self.stderr.write(f"skipped {bad}")
-        if len(report.bad) > NAMED_BAD_LINES:
-            self.stderr.write(f"… and {len(report.bad) - NAMED_BAD_LINES} more")
+        return report, written, run, workdir
 
     def summary(
-        self, report, written: dict[str, int], run, score_seconds: float, publish_seconds: float, seconds: float
+        self, report: BuildReport, written: dict[str, int], run: ScoringRun, record: BuildRecord, seconds: float
     ) -> str:
         lines = [
             f"Parts:                  {report.parts:,}",
@@ -120,16 +186,68 @@ class Command(BaseCommand):
             f"Corpus papers:          {report.corpus_papers:,}",
             f"Links to corpus papers: {report.corpus_links:,} ({report.engine_links:,} within the cap)",
         ]
+        stages = {stage["name"]: stage for stage in record.build.stages}
         lines += [
             f"  stage {stage.name + ':':<22}{stage.seconds:8.2f} s  {stage.rows:>12,} rows"
             + (" (done before)" if stage.skipped else "")
             for stage in report.stages
         ]
         lines += [
-            f"  stage {'scores:':<22}{score_seconds:8.2f} s",
-            f"  stage {'publish:':<22}{publish_seconds:8.2f} s  "
+            f"  stage {'scores:':<22}{stages['scores']['seconds']:8.2f} s",
+            f"  stage {'publish:':<22}{stages['publish']['seconds']:8.2f} s  "
             + ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in written.items()),
             f"Scoring run {run.pk}: {run.papers_scored:,} papers scored, {run.papers_ranked:,} ranked.",
+            f"Build {record.pk} recorded, peak memory {record.build.peak_memory / 2**20:,.0f} MiB.",
             f"Time:                   {seconds:.1f} s",
         ]
         return "\n".join(lines)
+
+
+class Recorded(Progress):
+    """Progress shown by `shown`, and each stage's end written to the build's record."""
+
+    def __init__(self, shown: Progress, record: BuildRecord) -> None:
+        self.shown, self.record = shown, record
+
+    def started(self, stage: str, total: int | None) -> None:
+        self.shown.started(stage, total)
+
+    def advanced(self, stage: str, done: int) -> None:
+        self.shown.advanced(stage, done)
+
+    def finished(self, report: StageReport) -> None:
+        self.shown.finished(report)
+        self.record.stage(name=report.name, seconds=report.seconds, rows=report.rows, skipped=report.skipped)
+
+
+class Bars(Progress):
+    """One tqdm bar per stage on a terminal: rows read, rows/s and, given a total, the time left.
+    A stage done before gets a line instead."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self._bar: tqdm | None = None
+        # advanced() comes from the build's watcher thread too.
+        self._lock = threading.Lock()
+
+    def started(self, stage: str, total: int | None) -> None:
+        with self._lock:
+            self._bar = tqdm(
+                desc=f"{stage:<14}", total=total, unit=" rows", unit_scale=True, file=self.file, dynamic_ncols=True
+            )
+
+    def advanced(self, stage: str, done: int) -> None:
+        with self._lock:
+            if self._bar is not None and done > self._bar.n:
+                self._bar.update(done - self._bar.n)
+
+    def finished(self, report: StageReport) -> None:
+        with self._lock:
+            bar, self._bar = self._bar, None
+            if bar is None:
+                tqdm.write(f"{report.name:<14}: done before, {report.rows:,} rows", file=self.file)
+                return
+            # A stage reads its whole total; one without a total counts what it wrote.
+            bar.update((bar.total or report.rows) - bar.n)
+            bar.set_postfix_str(f"{report.rows:,} rows written", refresh=False)
+            bar.close()

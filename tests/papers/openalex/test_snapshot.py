@@ -6,15 +6,20 @@ winning, and a second run skipping what the first finished."""
 import gzip
 import json
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
 
 from papers.datapaper import check_data_paper
+from papers.models import Author, Work
 from papers.openalex.files import BadRecord, WorkFile
-from papers.openalex.records import WorkRecord
-from papers.openalex.snapshot import SnapshotBuild, open_snapshot
+from papers.openalex.records import Truncation, WorkRecord
+from papers.openalex.snapshot import SnapshotBuild, export_held, held_corpus_ids, open_snapshot
 from tests.conftest import FIXTURES, SNAPSHOT
 
 LAYOUT = FIXTURES / "openalex" / "snapshot-layout" / "works"
@@ -74,6 +79,10 @@ def extracted(build: SnapshotBuild, name: str) -> dict[int, dict]:
     columns = [column[0] for column in result.description]
     rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     return {row["id"]: row for row in rows}
+
+
+def notes(work: dict) -> tuple[Truncation, ...]:
+    return tuple(Truncation(**note) for note in work["truncated"])
 
 
 def new_build(snapshot: Path, workdir: Path) -> SnapshotBuild:
@@ -151,6 +160,7 @@ def test_it_extracts_what_parse_work_reads_from_every_record(built):
             "authors": tuple((a["id"], a["display_name"], a["orcid"]) for a in work["authors"]),
             "primary_topic": work["primary_topic"]
             and tuple((level["id"], level["name"]) for level in work["primary_topic"].values()),
+            "truncated": notes(work),
         } == {
             "doi": record.doi,
             "title": record.title,
@@ -173,6 +183,7 @@ def test_it_extracts_what_parse_work_reads_from_every_record(built):
             "authors_truncated": record.authors_truncated,
             "authors": tuple(record.authors),
             "primary_topic": record.primary_topic and tuple(record.primary_topic),
+            "truncated": record.truncated,
         }, record.openalex_id
 
 
@@ -370,3 +381,116 @@ def test_a_second_run_skips_every_finished_stage_and_redoes_only_a_changed_part(
     assert changed.report.works == 3_684 - 1 + 1
     assert len(list((tmp_path / "work" / "extract").glob("*.parquet"))) == 4  # the old copy of the part stays
     changed.close()
+
+
+def over_long_work(number: int, *, every_key: bool) -> dict:
+    """A work with every text field past its cap (records.CAPS). With `every_key`, each author
+    has its id, name and ORCID, which DuckDB reads as one typed list; without, the slower way."""
+    orcid = "https://orcid.org/" + "0" * 200
+    level = {"id": "https://openalex.org/fields/22", "display_name": "F" * 700}
+    authors = [
+        {"id": None, "display_name": "N" * 900, "orcid": None},
+        {"id": f"https://openalex.org/A{number}", "display_name": "A" * 501, "orcid": orcid},
+        {"id": f"https://openalex.org/A{number}", "display_name": "B" * 900, "orcid": None},
+        {"id": f"https://openalex.org/A{number + 1}", "display_name": "Short", "orcid": "https://orcid.org/1"},
+    ]
+    if not every_key:
+        del authors[3]["orcid"]
+    return {
+        "id": f"https://openalex.org/W{number}",
+        "cited_by_count": 3,
+        "doi": "https://doi.org/10.1234/" + "d" * 300,
+        "title": "A &amp; B " * 300_000,
+        "abstract_inverted_index": {"data": list(range(0, 60_000, 2)), "set\u00e9": list(range(1, 60_000, 2))},
+        "type": "dataset" + "t" * 60,
+        "open_access": {"is_oa": True, "oa_status": "gold" * 10},
+        "primary_location": {"source": {"display_name": "V" * 600, "type": "r" * 40}, "license": "L" * 150},
+        "indexed_in": ["crossref", "\U0001f600" * 101],
+        "topics": [{"display_name": ""}, {"display_name": "T" * 501}],
+        "locations": [
+            {"source": {"type": "journal", "display_name": "J" * 900}},
+            {
+                "source": {"type": "repository", "display_name": "R" * 501},
+                "landing_page_url": "https://r.org/" + "p" * 2_000,
+            },
+            {"source": {"type": "repository", "display_name": "Zenodo"}, "pdf_url": "https://zenodo.org/x.pdf"},
+        ],
+        "authorships": [{"author": author} for author in authors],
+        "primary_topic": {"id": "T5", "display_name": "P" * 501, "subfield": level, "field": level, "domain": level},
+    }
+
+
+def test_it_cuts_over_long_fields_exactly_as_parse_work_does_and_names_them(tmp_path):
+    short = {"id": "W2", "cited_by_count": 0, "title": "Short"}
+    lines = [short, over_long_work(10, every_key=True), over_long_work(20, every_key=False)]
+    part = write_part(tmp_path / "works" / "part.jsonl.gz", [json.dumps(line).encode() for line in lines])
+    build = new_build(tmp_path / "works", tmp_path / "work")
+    build.extract()
+    build.check()
+    cuts = []
+    records = [item for item in WorkFile(part, on_truncation=cuts.append) if isinstance(item, WorkRecord)]
+    assert build.report.bad == []
+    works, verdicts = extracted(build, "works.parquet"), extracted(build, "verdicts.parquet")
+    for record in records:
+        got = works[record.id]
+        assert (
+            got["doi"], got["title"], got["abstract"], got["venue"], got["type"], got["oa_status"], got["license"],
+            got["source_type"], got["indexed_in"], got["topics"], got["repository_locations"],
+            tuple((a["id"], a["display_name"], a["orcid"]) for a in got["authors"]),
+            got["primary_topic"] and tuple((level["id"], level["name"]) for level in got["primary_topic"].values()),
+            notes(got),
+        ) == (
+            record.doi, record.title, record.abstract, record.venue, record.type, record.oa_status, record.license,
+            record.source_type, record.indexed_in, record.topics, record.repository_locations, tuple(record.authors),
+            record.primary_topic and tuple(record.primary_topic), record.truncated,
+        ), record.openalex_id  # fmt: skip
+        verdict = check_data_paper(
+            type=record.type, venue=record.venue, title=record.title, abstract=record.abstract,
+            source_type=record.source_type,
+        )  # fmt: skip
+        assert verdicts[record.id]["passed"] is verdict.passed
+    assert [len(record.truncated) for record in records] == [0, 18, 18]
+    assert len(records[1].title) == 2_000
+    assert [(cut.line, str(cut.truncation)) for cut in cuts] == [
+        (cut.line, cut.reason) for cut in build.report.truncated
+    ]
+    assert {cut.part for cut in build.report.truncated} == {"part.jsonl.gz"}
+    assert str(build.report.truncated[1]) == (
+        "part.jsonl.gz:2: title cut to 2,000 characters (the record's title had 1,799,999)"
+    )
+    build.close()
+
+
+@pytest.mark.django_db
+def test_a_published_build_holds_the_cut_fields_exactly_as_load_openalex_leaves_them(tmp_path):
+    lines = [{**over_long_work(10, every_key=True), "type": "dataset"}, over_long_work(20, every_key=False)]
+    lines[1]["type"] = "dataset"
+    part = write_part(tmp_path / "works" / "part.jsonl.gz", [json.dumps(line).encode() for line in lines])
+    build = new_build(tmp_path / "works", tmp_path / "work")
+    build.extract()
+    build.check()
+    held = export_held()
+    build.references(extra_corpus_ids=held_corpus_ids(held))
+    build.citers(held=held)
+    with transaction.atomic():
+        build.publish_corpus(fetched_at=timezone.now())
+    build.close()
+    published = held_rows()
+    assert published["works"][0][-1]["title"] == {"length": 1_799_999, "kept": 2_000}
+    assert published["works"][0][-1]["doi"] == {"length": 308, "kept": 0}
+
+    Work.objects.all().delete()
+    Author.objects.all().delete()
+    call_command("load_openalex", str(part), stdout=StringIO(), stderr=StringIO())
+    assert held_rows() == published
+
+
+def held_rows() -> dict[str, list[tuple]]:
+    work_columns = [
+        "id", "doi", "title", "abstract", "venue", "type", "oa_status", "license", "source_type", "indexed_in",
+        "topics", "repository_locations", "primary_topic", "truncated",
+    ]  # fmt: skip
+    return {
+        "works": list(Work.objects.order_by("id").values_list(*work_columns)),
+        "authors": list(Author.objects.order_by("id").values_list("id", "display_name", "orcid")),
+    }
