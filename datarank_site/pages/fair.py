@@ -1,6 +1,7 @@
 """What the pages show of FAIR: the checklist grouped by principle, the latest evaluation with
 its calibrated score, and the FAIR page's checks, chart and history."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from papers.models import Work
@@ -44,6 +45,30 @@ def group_checklist(items_by_key: dict[str, object]) -> list[Group]:
     return groups
 
 
+# How papers.facts words a checklist item whose source could not be reached: the prefix, then
+# each source's error, joined by "; ".
+UNCHECKED_PREFIX = "could not check: "
+UNCHECKED_SEPARATOR = "; "
+
+
+def unchecked_reasons(signals: Iterable[object]) -> list[str]:
+    """Why the items that could not be checked were not, each reason once, in checklist order.
+    A source that is down fails every item it feeds with the same words: the page says them
+    once, above the list, and each such item just "could not check". Every signal gets
+    `shown_evidence`, its evidence less the reasons said above."""
+    reasons: list[str] = []
+    for signal in signals:
+        evidence = getattr(signal, "evidence", "")
+        signal.shown_evidence = evidence
+        if getattr(signal, "status", None) != "unknown" or not evidence.startswith(UNCHECKED_PREFIX):
+            continue
+        signal.shown_evidence = ""
+        for reason in evidence.removeprefix(UNCHECKED_PREFIX).split(UNCHECKED_SEPARATOR):
+            if reason.strip() and reason.strip() not in reasons:
+                reasons.append(reason.strip())
+    return reasons
+
+
 def fair_for_page(work: Work) -> dict:
     """The context the paper page's FAIR sections need, in three queries whatever the paper:
     the checklist grouped by principle, the latest evaluation and its calibrated score."""
@@ -55,9 +80,12 @@ def fair_for_page(work: Work) -> dict:
     if evaluation is not None:
         # Read-time, never stored: templates ask the evaluation for it.
         evaluation.calibrated = score
+    groups = group_checklist(signals)
     return {
-        "fair_groups": group_checklist(signals),
+        "fair_groups": groups,
         "fair_checked": bool(signals),
+        "fair_unchecked": sum(getattr(item, "status", None) == "unknown" for group in groups for item in group.items),
+        "fair_unchecked_reasons": unchecked_reasons(item for group in groups for item in group.items),
         "fair_evaluation": evaluation,
         "fair_calibrated": score,
         "fair_evaluated_papers": evaluated_papers,

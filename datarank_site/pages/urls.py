@@ -1,8 +1,39 @@
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path, re_path
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.templatetags.static import static
+from django.urls import Resolver404, path, re_path, resolve
+from django.utils.http import escape_leading_slashes
+from django.views.decorators.common import no_append_slash
+from django.views.decorators.csrf import csrf_exempt
 
+from datarank_site import errors
 from datarank_site.pages import corrections, views
 from datarank_site.pages.sitemaps import SITEMAPS
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Not permanent: the static URL carries a content hash in production and changes with the icon.
+    response = HttpResponseRedirect(static("favicon.svg"))
+    response["Cache-Control"] = "max-age=86400"
+    return response
+
+
+@csrf_exempt
+@no_append_slash
+def not_found(request: HttpRequest, url: str) -> HttpResponse:
+    """The 404 of a URL no view answers, rendered as datarank_site.errors renders every 404. It
+    appends a missing slash as CommonMiddleware would, which a URL that resolves cannot have
+    done for it: `/search` goes to `/search/` when that is a page."""
+    if settings.APPEND_SLASH and not url.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{request.path_info}/", getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and getattr(match.func, "should_append_slash", True):
+            return HttpResponsePermanentRedirect(escape_leading_slashes(request.get_full_path(force_append_slash=True)))
+    return errors.page_not_found(request, None)
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +51,9 @@ urlpatterns = [
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/correction/$", corrections.correction, name="paper_correction"),
     path("about/methodology/", views.methodology, name="methodology"),
     path("doi/<path:doi>", views.doi, name="doi"),
+    # Browsers ask for /favicon.ico whatever the page links: the icon is the SVG the pages link.
+    path("favicon.ico", favicon, name="favicon"),
+    # Last: any other URL gets the site's own 404 page, DEBUG on or off (Django's technical 404
+    # answers only URLs that resolve to nothing, and this resolves everything).
+    re_path(r"^(?P<url>.*)$", not_found, name="not_found"),
 ]

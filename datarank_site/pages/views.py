@@ -73,7 +73,8 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def results_partial(request: HttpRequest) -> str:
     """The search box in the header swaps results into <main>, which needs the results'
-    region around them; the search page's own controls swap into that region."""
+    region around them; the search page's own controls, and the home page's box (which must
+    outlive the swap, or it loses focus and the keys typed next), swap into that region."""
     return (
         "pages/search.html#results" if request.htmx.target == "search-results" else "pages/search.html#results-region"
     )

@@ -1,6 +1,7 @@
 // The paper page's plotly charts: the citation graph and the DataRank distribution. Python
 // builds the data and hands it over in <script type="application/json"> blocks (json_script);
-// this file only draws it. SVG traces (scatter, bar), never WebGL.
+// this file only draws it. SVG traces (scatter, bar), never WebGL. Both charts sit low on the
+// page: plotly.js is fetched (static/js/plotly-loader.js) when either nears the viewport.
 (function () {
   "use strict";
 
@@ -69,7 +70,7 @@
       dragmode: "pan",
       hovermode: "closest",
     });
-    var config = { responsive: true, scrollZoom: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+    var config = window.DataRankPlotly.config({ responsive: true, scrollZoom: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
 
     Plotly.newPlot(element, [edges, highlight, points], layout, config).then(function () {
       var home = { x: element.layout.xaxis.range.slice(), y: element.layout.yaxis.range.slice() };
@@ -141,12 +142,15 @@
       shapes: [{ type: "line", x0: value, x1: value, yref: "paper", y0: 0, y1: 1, line: { color: COLOURS.paper, width: 2 } }],
       annotations: [{ x: value, yref: "paper", y: 1, yanchor: "bottom", text: "This paper", showarrow: false, font: { color: COLOURS.paper } }],
     });
-    Plotly.newPlot(element, [bars], layout, { responsive: true, displayModeBar: false });
+    Plotly.newPlot(element, [bars], layout, window.DataRankPlotly.config({ responsive: true, displayModeBar: false }));
   }
 
   function start() {
-    drawGraph();
-    drawDistribution();
+    var charts = [document.getElementById("citation-graph"), document.getElementById("distribution-chart")];
+    window.DataRankPlotly.whenNear(charts, function () {
+      drawGraph();
+      drawDistribution();
+    });
   }
 
   if (document.readyState === "loading") {

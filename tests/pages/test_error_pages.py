@@ -136,3 +136,57 @@ def test_the_503_page_renders_without_any_context_or_request():
 
     assert "DataRank is unavailable for a moment" in html
     assert "<script" not in html and "{%" not in html
+
+
+# Under `make run` DEBUG is on, and Django answers a URL that resolves to nothing with its
+# technical 404 page: the last URL pattern resolves everything, so the site's own page shows.
+def test_an_unknown_url_renders_the_sites_404_even_in_debug(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Not found</h1>" in html and "There is no page at <code>/no/such/page/</code>" in html
+    assert "Django tried these URL patterns" not in html and "urlconf" not in html.lower()
+
+
+def test_a_view_404_still_renders_the_sites_page_in_debug(client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/papers/W1/")
+
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_missing_slash_still_redirects_to_the_page_and_an_unknown_one_is_a_404(client, settings, debug):
+    settings.DEBUG = debug
+
+    response = client.get("/search?q=ocean")
+    assert response.status_code == 301 and response["Location"] == "/search/?q=ocean"
+    assert client.get("/about/methodology").status_code == 301
+    assert client.get("/no-such-page").status_code == 404
+
+
+def test_a_post_to_an_unknown_url_is_a_404_not_a_csrf_failure(settings):
+    from django.test import Client
+
+    settings.DEBUG = True
+    response = Client(enforce_csrf_checks=True).post("/no/such/page/", {"a": "1"})
+
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.content.decode()
+
+
+def test_the_admin_keeps_its_own_urls(client):
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin").status_code == 301
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302 and response["Location"] == "/static/favicon.svg"
+    assert 'rel="icon" href="/static/favicon.svg" type="image/svg+xml"' in client.get("/").content.decode()

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 
 from datarank_site.pages.fair import fair_for_page
+from datarank_site.pages.templatetags.markup import code_spans
 from papers.datacite import DataCiteClient
 from papers.models import FairSignal
 from scoring.models import PaperScore, ScoringRun
@@ -45,7 +46,7 @@ def test_the_fair_page_of_a_full_metadata_paper_shows_scores_checks_and_history(
     assert "Findable (2/2)" in page
     assert "fair-metadata-v1" in page and "1 Nov 2026" in page
     assert 'id="fair-chart-data"' in response.content.decode()
-    assert "vendor/plotly/plotly.min.js" in response.content.decode()
+    assert "vendor/plotly-basic/plotly-basic.min.js" in response.content.decode()
     assert "js/fair.js" in response.content.decode()
 
 
@@ -81,7 +82,8 @@ def test_a_paper_whose_sources_could_not_be_reached_says_could_not_check(client,
 
     assert "its sources could not all be reached" in page
     assert "DataCite relations: could not check" in page
-    assert "No earlier check succeeded. It will be checked again." in page
+    assert "No earlier check succeeded." in page
+    assert page.count("will be checked again") == 1
 
 
 def test_the_fair_page_404s_for_a_work_outside_the_corpus_and_redirects_lower_case_ids(client, bare_paper):
@@ -210,3 +212,63 @@ def test_the_methodology_page_says_when_nothing_is_scored_or_evaluated(client, d
 
 def test_the_footer_links_to_the_methodology(client):
     assert 'href="/about/methodology/">Methodology</a></p>' in client.get("/about/methodology/").content.decode()
+
+
+def test_fair_fixes_show_code_not_backticks(client, fake_datacite, bare_paper):
+    evaluate(BARE_PAPER)
+
+    response = client.get(f"/papers/W{BARE_PAPER}/fair/")
+
+    html = response.content.decode()
+    fixes = re.findall(r'<p class="fair-fix">(.*?)</p>', html, flags=re.DOTALL)
+    assert fixes and not any("`" in fix for fix in fixes)
+    assert (
+        "add a <code>descriptions</code> entry with <code>descriptionType: Abstract</code> to the DOI&#x27;s metadata"
+    ) in html
+    assert "Fix: add subjects (keywords" in text(response)
+
+
+def test_the_code_spans_filter_escapes_the_text_and_codes_only_backtick_spans():
+    assert code_spans("add `relatedIdentifiers` to it") == "add <code>relatedIdentifiers</code> to it"
+    assert code_spans("<b>bold</b> `<i>` & a lone ` tick") == (
+        "&lt;b&gt;bold&lt;/b&gt; <code>&lt;i&gt;</code> &amp; a lone ` tick"
+    )
+    assert code_spans("") == "" and code_spans(None) == ""
+
+
+@pytest.fixture
+def unreachable_sources(settings):
+    """DataCite and doi.org/ra on a port where nothing listens: every call is refused."""
+    settings.DATACITE_API_URL = "http://127.0.0.1:9"
+    settings.DOI_RA_URL = "http://127.0.0.1:9/ra"
+
+
+def test_an_unreachable_datacite_is_said_once(client, zenodo_dataset, unreachable_sources):
+    evaluate_fair(
+        work_ids=[ZENODO_DATASET], client=DataCiteClient(max_retries=0, timeout=2, sleep=lambda s: None), now=NOW
+    )
+    unknown = FairSignal.objects.filter(work=zenodo_dataset, status="unknown")
+    # Two checklist items hang on DataCite here, and each one's evidence names the failure.
+    assert unknown.count() == 2 and all("DataCite could not be reached" in s.evidence for s in unknown)
+
+    for url in (f"/papers/W{ZENODO_DATASET}/", f"/papers/W{ZENODO_DATASET}/fair/"):
+        page = text(client.get(url))
+        assert page.count("DataCite could not be reached") == 1, url
+        assert page.count("doi.org/ra could not be reached") == 1, url
+        assert (
+            "2 items could not be checked: doi.org/ra could not be reached; DataCite could not be reached."
+            " They will be checked again" in page
+        ), url
+        assert "DataCite relations: could not check No earlier check succeeded." in page, url
+        assert "Linked datasets: could not check No earlier check succeeded." in page, url
+
+
+def test_a_checklist_with_every_item_checked_has_no_could_not_check_notice(fake_datacite, zenodo_dataset):
+    evaluate(ZENODO_DATASET)
+
+    context = fair_for_page(zenodo_dataset)
+    checklist = text(render_to_string("_fair_checklist.html", context))
+
+    assert context["fair_unchecked"] == 0 and context["fair_unchecked_reasons"] == []
+    assert "could not" not in checklist
+    assert "https://doi.org/10.5281/zenodo.7504123 (registered with DataCite)" in checklist

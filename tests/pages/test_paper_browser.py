@@ -25,10 +25,28 @@ def paper_page(live_server, page):
     response = page.goto(f"{live_server.url}/papers/W{PAPER}/")
     assert response.status == 200
     assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
-    page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
-    # Mouse positions are in the viewport: bring the graph into it.
+    # plotly.js comes when the graph nears the viewport; mouse positions are in the viewport too.
     page.locator("#citation-graph").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
     return page
+
+
+# The plotly.js bundles the page has fetched (not the loader, static/js/plotly-loader.js).
+PLOTLY_LOADED = "() => performance.getEntriesByType('resource').map(e => e.name).filter(n => /vendor\\/plotly/.test(n))"
+RECORD_CSP_VIOLATIONS = """window.cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+    e => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"""
+# Every chart's config as plotly resolved it, and the titles of its modebar's buttons.
+CHART_CONFIG = """(id) => {
+    const gd = document.getElementById(id);
+    return {
+        displaylogo: gd._context.displaylogo,
+        showSendToCloud: gd._context.showSendToCloud,
+        removed: gd._context.modeBarButtonsToRemove,
+        buttons: [...gd.querySelectorAll('.modebar-btn')].map(b => b.getAttribute('data-title')),
+        logo: gd.querySelectorAll('.modebar a[href*="plotly"], .plotlyjsicon').length,
+    };
+}"""
 
 
 def graph_data(tab, expression: str):
@@ -74,6 +92,70 @@ def test_every_section_is_there_and_the_graph_draws_every_node(paper_page):
     assert paper_page.locator(NODES).count() == 32
     assert paper_page.locator("#citation-graph canvas").count() == 0
     assert paper_page.locator("#distribution-chart .barlayer .point").count() > 0
+    assert paper_page.console_errors == []
+
+
+@pytest.fixture
+def unscrolled_page(live_server, page):
+    """The paper page as it opens, with every CSP violation the page meets recorded."""
+    cache.clear()
+    build_paper(30)
+    rescore_corpus()
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    assert page.goto(f"{live_server.url}/papers/W{PAPER}/").status == 200
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    return page
+
+
+def test_plotly_is_loaded_only_when_the_graph_nears_the_viewport_and_then_draws(unscrolled_page):
+    tab = unscrolled_page
+    # The graph starts further below the window than the loader's margin (800 px).
+    assert tab.evaluate("document.getElementById('citation-graph').getBoundingClientRect().top - innerHeight") > 800
+    assert tab.evaluate("() => typeof window.Plotly") == "undefined"
+    assert tab.evaluate(PLOTLY_LOADED) == []
+    assert tab.locator("#citation-graph svg, #distribution-chart svg").count() == 0
+
+    tab.locator("#citation-graph").scroll_into_view_if_needed()
+
+    tab.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
+    assert tab.locator(NODES).count() == 32
+    # One fetch of the basic bundle, for both charts: the histogram, further down, is drawn too.
+    tab.wait_for_selector("#distribution-chart .barlayer .point")
+    loaded = tab.evaluate(PLOTLY_LOADED)
+    assert len(loaded) == 1 and "vendor/plotly-basic/plotly-basic.min" in loaded[0]
+    assert tab.locator("script[src*='plotly-basic']").count() == 1
+    assert tab.evaluate("window.cspViolations") == []
+    assert tab.console_errors == []
+
+
+def test_scrolling_straight_to_the_histogram_loads_plotly_once_for_both_charts(unscrolled_page):
+    tab = unscrolled_page
+    tab.locator("#distribution-chart").scroll_into_view_if_needed()
+
+    tab.wait_for_selector("#distribution-chart .barlayer .point")
+    tab.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
+    assert len(tab.evaluate(PLOTLY_LOADED)) == 1
+    # The histogram: bars from the bins Python computed, the line and label marking this paper.
+    assert tab.locator("#distribution-chart .shapelayer path").count() == 1
+    assert tab.locator("#distribution-chart .annotation-text").text_content() == "This paper"
+    assert tab.evaluate("window.cspViolations") == []
+    assert tab.console_errors == []
+
+
+def test_the_modebar_has_no_plotly_logo_and_no_cloud_button(paper_page):
+    paper_page.locator("#citation-graph").hover()
+
+    graph = paper_page.evaluate(CHART_CONFIG, "citation-graph")
+    assert graph["displaylogo"] is False and graph["showSendToCloud"] is False
+    assert {"sendChartToCloud", "sendDataToCloud"} <= set(graph["removed"])
+    assert "Reset axes" in graph["buttons"] and "Pan" in graph["buttons"]
+    assert not [title for title in graph["buttons"] if "share" in title.lower() or "cloud" in title.lower()]
+    assert graph["logo"] == 0
+    paper_page.wait_for_selector("#distribution-chart .barlayer .point")
+    histogram = paper_page.evaluate(CHART_CONFIG, "distribution-chart")
+    assert histogram["displaylogo"] is False and histogram["showSendToCloud"] is False
+    assert histogram["buttons"] == [] and histogram["logo"] == 0
     assert paper_page.console_errors == []
 
 
@@ -158,10 +240,10 @@ def test_a_graph_of_two_thousand_citers_draws_and_answers_a_click_in_time(live_s
 
     started = time.monotonic()
     page.goto(f"{live_server.url}/papers/W{PAPER}/")
+    page.locator("#citation-graph").scroll_into_view_if_needed()
     page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
     drawn = time.monotonic() - started
     assert page.locator(NODES).count() == 2_001
-    page.locator("#citation-graph").scroll_into_view_if_needed()
     box = page.locator(NODES).nth(0).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
     page.wait_for_timeout(400)

@@ -393,6 +393,32 @@ def test_a_paper_without_an_abstract_says_why(client, scored):
     assert "OpenAlex has no abstract for this work. Publishers do not always share abstracts" in text(page_of(client))
 
 
+def test_a_record_cut_to_size_says_so_at_its_title_its_abstract_and_in_a_notice(client):
+    truncated = {
+        "title": {"length": 52_428_800, "kept": 2_000},
+        "abstract": {"length": 250_000, "kept": 100_000},
+        "doi": {"length": 300, "kept": 0},
+    }
+    make_work(610, title="T" * 2_000, abstract="a" * 100_000, corpus=True, truncated=truncated)
+    make_work(611, title="Whole dataset", abstract="Complete.", corpus=True)
+
+    response = page_of(client, 610)
+
+    html = response.content.decode()
+    heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert text_of(heading) == "T" * 2_000 + " … [truncated by DataRank: the record's title had 52,428,800 characters]"
+    abstract = text_of(re.search(r'<p class="abstract">(.*?)</p>', html, re.S).group(1))
+    assert abstract == "a" * 100_000 + " … [truncated by DataRank: the record's abstract had 250,000 characters]"
+    notice = text_of(re.search(r'<p class="notice" id="truncated-fields">(.*?)</p>', html, re.S).group(1))
+    assert notice == (
+        "Shortened record. The OpenAlex record held fields longer than DataRank keeps: "
+        "abstract (250,000 characters, the first 100,000 kept), doi (300 characters, left out), "
+        "title (52,428,800 characters, the first 2,000 kept). OpenAlex has the full record."
+    )
+    whole = page_of(client, 611).content.decode()
+    assert "truncated" not in whole.lower() and "Shortened record" not in whole
+
+
 def test_a_paper_not_in_the_run_says_so_everywhere(client, scored):
     make_work(600, title="Newcomer dataset", corpus=True, cited_by_count=4)
 

@@ -51,6 +51,40 @@ def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page,
     assert page.console_errors == []
 
 
+@pytest.fixture
+def benthic_papers():
+    run = make_run(papers_scored=3)
+    titles = ("Benthic foraminifera of the Arctic shelf", "Benthic algae of tidal flats", "Planktic foraminifera")
+    for number, title in enumerate(titles, start=101):
+        make_score(run, make_work(number, title=title, corpus=True), rank=number - 100, datarank=10.0 - number / 100)
+
+
+def test_the_home_search_box_survives_the_results_and_keeps_the_keys_typed_after_a_pause(
+    live_server, page, benthic_papers
+):
+    page.goto(live_server.url + "/")
+    mark_document(page)
+    box = page.get_by_label("Search paper titles")
+
+    box.press_sequentially("benth", delay=40)
+    # Past the 300 ms pause: the results for "benth" come in while the visitor goes on typing.
+    page.wait_for_timeout(600)
+    page.get_by_role("heading", name="2 papers match “benth”").wait_for()
+    page.keyboard.type("ic foram", delay=40)
+
+    page.get_by_role("heading", name="1 paper match “benthic foram”").wait_for()
+    page.wait_for_url("**/search/?q=benthic+foram")
+    assert still_same_document(page)
+    assert box.input_value() == "benthic foram"
+    assert page.evaluate("document.activeElement.id") == "home-q"
+    results = page.inner_text("#search-results")
+    assert "Benthic foraminifera of the Arctic shelf" in results and "Benthic algae" not in results
+    # The hero and its box stay; the results take the ranking's place.
+    assert page.get_by_role("heading", name="Data-sharing papers, ranked by who cites them").is_visible()
+    assert page.locator("#ranking-heading").count() == 0
+    assert page.console_errors == []
+
+
 def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, page, corpus):
     page.goto(live_server.url + "/search/?q=ocean")
     mark_document(page)

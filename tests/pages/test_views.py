@@ -530,3 +530,19 @@ def test_htmx_runs_in_a_browser_under_the_sites_content_security_policy(live_ser
         browser.close()
 
     assert problems == []
+
+
+def test_the_score_history_and_the_histogram_caption_follow_the_display_rule(client, imagenet):
+    """DataRank figures: one decimal from 1 up, two significant digits below (DESIGN.md §1)."""
+    run, paper = imagenet
+    make_score(run, make_work(30, title="Small dataset", corpus=True), rank=2, datarank=0.0312)
+    earlier = make_run(finished_minutes_ago=60, papers_scored=150)
+    make_score(earlier, paper, rank=40, datarank=0.52)
+
+    html = client.get(f"/papers/W{IMAGENET}/").content.decode()
+
+    history = html[html.index('id="history-heading"') :]
+    assert '<td class="num" data-label="DataRank">30.6</td>' in history
+    assert '<td class="num" data-label="DataRank">0.52</td>' in history
+    assert "30.60" not in history
+    assert "from 0.031 to 30.6)" in html
