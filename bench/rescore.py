@@ -1,4 +1,4 @@
-"""The rescoring benchmark (issue 5): `make bench`, or python bench/rescore.py [--papers N …].
+"""The rescoring benchmark: `make bench`, or python bench/rescore.py [--papers N …].
 
 In a database of its own (Django's test-database machinery: `test_<name of DATABASE_URL's
 database>`, created, migrated and dropped here, so the data behind DATABASE_URL is never
@@ -14,7 +14,8 @@ counted below) and then measures, in this process:
   and one after the rescore, so a cold cache cannot flatter the ratio;
 - peak RSS of this process (getrusage ru_maxrss; goal < 2 GB);
 - refresh one paper: load one new citing work of one corpus paper through load_openalex (in this
-  process), then a full rescore_corpus() — what refreshing a paper's citers costs until refetching exists.
+  process), then a full rescore_corpus() — what a refresh that brings a paper one new citer costs,
+  since a finished refresh run rescores the whole corpus.
 """
 
 import argparse

@@ -30,7 +30,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return HttpResponse(render_to_string("400.html"), status=400)
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception | None) -> HttpResponse:
     # The path is the one thing shown, quoted as Django's own handler does; reading it never raises.
     return HttpResponse(render_to_string("404.html", {"request_path": quote(request.path)}), status=404)
 

@@ -81,8 +81,9 @@ def _check_broker() -> str:
             connect_timeout=CHECK_TIMEOUT,
             transport_options={"socket_timeout": CHECK_TIMEOUT},
         ) as broker:
-            # One attempt: kombu's retries would sleep 2 s before the second.
-            broker.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT)
+            # One attempt: kombu's retries would sleep 2 s before the second. (celery-types has the
+            # timeout an int; kombu hands it to retry_over_time, which takes any number of seconds.)
+            broker.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT)  # type: ignore[arg-type]
     except Exception as exc:  # a broker can fail in many transport-specific ways; all mean "down"
         logger.warning("healthz: the broker is down: %s: %s", type(exc).__name__, exc)
         return "down"

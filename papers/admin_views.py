@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from papers.openalex.tracking import MAX_LINE_LENGTH, parse_identifiers
+from papers.openalex.tracking import MAX_LINE_LENGTH, BadIdentifier, parse_identifiers
 from papers.tasks import track_papers_task
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ class TrackPapersForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not data.get("identifiers", "").strip() and not data.get("openalex_filter"):
             raise forms.ValidationError("Paste at least one identifier or give an OpenAlex filter.")
         return data
@@ -73,7 +74,7 @@ def track_papers_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) ->
         raise PermissionDenied
     key_set = bool(settings.OPENALEX_API_KEY)
     form = TrackPapersForm(request.POST if request.method == "POST" else None)
-    bad = ()
+    bad: tuple[BadIdentifier, ...] = ()
     if form.is_valid() and key_set:
         parsed = parse_identifiers(form.cleaned_data["identifiers"].splitlines())
         bad = parsed.bad

@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,7 @@ from scoring.tasks import rescore_corpus_task
 RESCORE_PERMISSION = "scoring.add_scoringrun"
 
 
-def queue_rescore(user: AbstractBaseUser) -> tuple[int, str]:
+def queue_rescore(user: AbstractBaseUser | AnonymousUser) -> tuple[int, str]:
     """Queue a whole-corpus rescore unless one is going; returns the message level and text for the admin.
 
     The check only spares the admin a queued task that would find the slot taken: the

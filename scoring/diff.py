@@ -52,14 +52,16 @@ def diff_run(*, run: ScoringRun) -> RunDiff | None:
     scores = run.scores.against(previous.pk).select_related("work")
     # datarank is never empty on a score row, so it says whether the paper was scored then; rank
     # and tier are empty for a paper not ranked, so movers are the papers ranked in both runs.
-    both = scores.filter(previous_datarank__isnull=False)
-    ranked_in_both = both.filter(previous_rank__isnull=False, rank__isnull=False)
+    # The ignores: django-stubs checks filter() keywords against the model's fields, and does not
+    # see the previous_* ones that against() annotates.
+    both = scores.filter(previous_datarank__isnull=False)  # type: ignore[misc]
+    ranked_in_both = both.filter(previous_rank__isnull=False, rank__isnull=False)  # type: ignore[misc]
     moved = ranked_in_both.annotate(rank_change=F("previous_rank") - F("rank"))
     citers = both.annotate(citer_change=F("citing_works") - F("previous_citing_works"))
     tier_moves = ranked_in_both.exclude(tier=F("previous_tier"))
     return RunDiff(
         previous=previous,
-        papers_added=scores.filter(previous_datarank__isnull=True).count(),
+        papers_added=scores.filter(previous_datarank__isnull=True).count(),  # type: ignore[misc]
         papers_dropped=previous.scores.exclude(work_id__in=run.scores.values("work_id")).count(),
         tier_changes=tier_moves.count(),
         risers=list(moved.filter(rank_change__gt=0).order_by("-rank_change", "rank")[:DIFF_ROWS]),
@@ -82,7 +84,7 @@ def _citation_changes(links: QuerySet, *, run: ScoringRun) -> CitationChanges:
     links = links.filter(cited_id__in=run.scores.values("work_id"))
     per_paper = links.values("cited_id").annotate(count=Count("*")).order_by("-count", "cited_id")
     top = {row["cited_id"]: row["count"] for row in per_paper[:DIFF_ROWS]}
-    citers: dict[int, list[int]] = {work_id: [] for work_id in top}
+    citers: dict[int, list[str]] = {work_id: [] for work_id in top}
     for cited_id, citing_id in (
         links.filter(cited_id__in=top).order_by("cited_id", "citing_id").values_list("cited_id", "citing_id")
     ):

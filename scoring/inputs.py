@@ -18,8 +18,20 @@ def load_corpus() -> CorpusInputs:
     rows = Work.objects.in_corpus().values_list("id", "cited_by_count", "subfield_id", "publication_year")
     # An unknown subfield or year is 0, which no cohort has.
     papers = np.array([[value or 0 for value in row] for row in rows], dtype=np.int64).reshape(-1, 4)
-    columns = fetch_columns(_links_sql(), [], dtypes=(np.int64, np.int64, np.int32, np.int32, np.bool_))
-    return CorpusInputs(papers[:, 0], papers[:, 1], *columns, paper_subfield=papers[:, 2], paper_year=papers[:, 3])
+    cited, citing, cited_by_count, referenced_works_count, self_citation = fetch_columns(
+        _links_sql(), [], dtypes=(np.int64, np.int64, np.int32, np.int32, np.bool_)
+    )
+    return CorpusInputs(
+        paper_ids=papers[:, 0],
+        paper_cited_by_count=papers[:, 1],
+        link_cited=cited,
+        link_citing=citing,
+        link_cited_by_count=cited_by_count,
+        link_referenced_works_count=referenced_works_count,
+        link_self_citation=self_citation,
+        paper_subfield=papers[:, 2],
+        paper_year=papers[:, 3],
+    )
 
 
 def _links_sql() -> str:
@@ -52,7 +64,8 @@ def _links_sql() -> str:
 def fetch_columns(sql: str, params, *, dtypes: tuple) -> list[np.ndarray]:
     """Run one query and return its result as one array per column, batch by batch, so the
     rows never all exist as Python tuples at once (a server-side cursor on PostgreSQL)."""
-    record = np.dtype([(f"f{i}", dtype) for i, dtype in enumerate(dtypes)])
+    names = [f"f{i}" for i in range(len(dtypes))]
+    record = np.dtype(list(zip(names, dtypes, strict=True)))
     # Kept column by column and joined one column at a time: at 20 million links, joining
     # whole rows first held every value three times over (2.3 GB peak instead of about 1).
     parts: list[list[np.ndarray]] = [[] for _ in dtypes]
@@ -60,7 +73,7 @@ def fetch_columns(sql: str, params, *, dtypes: tuple) -> list[np.ndarray]:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_ROWS):
             batch = np.array(rows, dtype=record)
-            for column, name in zip(parts, record.names, strict=True):
+            for column, name in zip(parts, names, strict=True):
                 column.append(np.ascontiguousarray(batch[name]))
     columns = []
     for column, dtype in zip(parts, dtypes, strict=True):

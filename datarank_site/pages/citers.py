@@ -123,16 +123,16 @@ def load_citers(*, work_id: int, run_id: int | None, cap: int, damping: float) -
     return Citers(kept=rows, excluded=[c for c in capped if c.self_citation], network_contribution=network)
 
 
-def _row(citer: Work, *, position: int, term: float, network: float, damping: float) -> CiterRow:
-    scored = citer.datarank is not None
+def _row(citer: ScoredWork, *, position: int, term: float, network: float, damping: float) -> CiterRow:
+    own = citer.datarank
     return CiterRow(
         work=citer,
         position=position,
         term=term,
         contribution=damping * term,
         share=100 * damping * term / network if network else 0.0,
-        datarank=citer.datarank if scored else base_contribution(citer.cited_by_count, damping=damping),
-        base_only=not scored,
+        datarank=own if own is not None else base_contribution(citer.cited_by_count, damping=damping),
+        base_only=own is None,
     )
 
 
@@ -146,7 +146,7 @@ def sort_rows(rows: list[CiterRow], column: str, *, ascending: bool) -> list[Cit
         CiterSort.DATARANK: lambda row: row.datarank,
         CiterSort.TITLE: lambda row: title_text(row.work.title).casefold() or None,
     }
-    key = keys[column]
+    key = keys[CiterSort(column)]
     # Rows come in cap order and sort() keeps equal keys in input order, reversed or not.
     present = sorted((row for row in rows if key(row) is not None), key=key, reverse=not ascending)
     return present + [row for row in rows if key(row) is None]

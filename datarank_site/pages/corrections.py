@@ -9,7 +9,7 @@ fragment, any other a full page, so the form works without JavaScript."""
 import unicodedata
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 
 from datarank_site.pages.clients import client_fingerprint, rate_limit_key
 from datarank_site.pages.errors import NotFound, Redirect
+from datarank_site.pages.http import HtmxHttpRequest
 from datarank_site.pages.paper import MAX_WORK_ID
 from papers.models import CORRECTION_REASON_MAX_LENGTH, CorpusEntry, Correction, Work
 
@@ -39,7 +40,7 @@ class ReasonField(forms.CharField):
     def to_python(self, value: str | None) -> str:
         # Browsers send a textarea's line breaks as CRLF but count each as one character against
         # its maxlength; counting them as one here too keeps the two limits the same.
-        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+        return (super().to_python(value) or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class CorrectionForm(forms.Form):
@@ -64,8 +65,8 @@ class CorrectionForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, auto_id="correction-%s", **kwargs)
+    def __init__(self, data: QueryDict | None = None, **kwargs) -> None:
+        super().__init__(data, auto_id="correction-%s", **kwargs)
 
     def is_bot(self) -> bool:
         """True when the honeypot is filled; decided before validation, so a bot learns nothing from errors."""
@@ -89,7 +90,7 @@ class CorrectionForm(forms.Form):
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @ratelimit(key=rate_limit_key, rate=SUBMISSIONS_RATE, method="POST", block=False)
-def correction(request: HttpRequest, key: str) -> HttpResponse:
+def correction(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """GET: the form. POST: file the correction, or say why not (400), or that the client has
     sent too many (429)."""
     work = held_work(key)
@@ -143,6 +144,6 @@ def held_work(key: str) -> Work:
     return work
 
 
-def respond(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+def respond(request: HtmxHttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     template = f"{TEMPLATE}#form" if request.htmx else TEMPLATE
     return render(request, template, context, status=status)

@@ -81,14 +81,16 @@ class SearchForm(forms.Form):
         return self.cleaned_data["sort"] or Sort.RELEVANCE
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("year_from"), cleaned.get("year_to")
         if start is not None and end is not None and start > end:
             raise forms.ValidationError(f"The year range starts in {start}, after it ends in {end}.")
         return cleaned
 
     def first_error(self) -> str:
-        return next(iter(self.errors.values()))[0]
+        # ErrorList hands out its messages as text; str() resolves a lazy one.
+        return str(next(iter(self.errors.values()))[0])
 
     def query_string(self) -> str:
         """The search as a clean query string: the fields given, without empty ones or the
@@ -116,8 +118,11 @@ def ranked_subfields(run_id: int) -> list[Subfield]:
         .annotate(name=Min(KT("primary_topic__subfield__name")), papers=Count("id"))
         .order_by()
     )
+    # The filter leaves no empty subfield_id; the `is not None` tells the type checker so.
     subfields = [
-        Subfield(row["subfield_id"], row["name"] or f"Subfield {row['subfield_id']}", row["papers"]) for row in rows
+        Subfield(number, row["name"] or f"Subfield {number}", row["papers"])
+        for row in rows
+        if (number := row["subfield_id"]) is not None
     ]
     return sorted(subfields, key=lambda subfield: (subfield.name.casefold(), subfield.id))
 
@@ -146,14 +151,16 @@ class RankingForm(forms.Form):
         self.subfields = list(subfields)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("year_from"), cleaned.get("year_to")
         if start is not None and end is not None and start > end:
             raise forms.ValidationError(f"The year range starts in {start}, after it ends in {end}.")
         return cleaned
 
     def first_error(self) -> str:
-        return next(iter(self.errors.values()))[0]
+        # ErrorList hands out its messages as text; str() resolves a lazy one.
+        return str(next(iter(self.errors.values()))[0])
 
     @property
     def filtered(self) -> bool:

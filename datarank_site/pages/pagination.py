@@ -4,13 +4,16 @@ search means reading every match, only to print a number nobody needs exactly.""
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 
 class CappedPaginator(Paginator):
     """Counts at most `cap` + 1 rows; past `cap`, `capped` is true and pages stop at the cap.
     A page is read in two steps: the ordered ids of its rows, then those rows."""
 
-    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
+    object_list: QuerySet
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, cap: int) -> None:
         super().__init__(object_list, per_page)
         self.cap = cap
 

@@ -235,14 +235,16 @@ class OpenAlexClient(http.Transport):
                 seen += 1
                 yield raw
             count = meta.get("count")
-            cursor = meta.get("next_cursor")
+            next_cursor = meta.get("next_cursor")
             if (
-                not cursor
+                not isinstance(next_cursor, str)
+                or not next_cursor
                 or len(results) < per_page
                 or (limit is not None and seen >= limit)
                 or (isinstance(count, int) and seen >= count)
             ):
                 return
+            cursor = next_cursor
 
     def _parse_one(self, raw: Any) -> WorkRecord:
         try:
@@ -321,8 +323,8 @@ class OpenAlexClient(http.Transport):
 
 def _singleton_path(key: int | str) -> tuple[int | None, str]:
     """The work id asked for (None for a DOI) and the path segment after /works/."""
-    if isinstance(key, int) and not isinstance(key, bool):
-        if key < 1:
+    if isinstance(key, int):
+        if isinstance(key, bool) or key < 1:
             raise ValueError(f"{key!r} is not an OpenAlex work id")
         return key, f"W{key}"
     try:

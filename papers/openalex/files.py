@@ -17,6 +17,7 @@ record with a field longer than DataRank keeps (records.CAPS) is read, cut, and 
 
 import codecs
 import gzip
+import io
 import json
 import os
 import zlib
@@ -85,7 +86,7 @@ class WorkFile:
             self._raw = raw
             gzipped = raw.read(2) == GZIP_MAGIC
             raw.seek(0)
-            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+            stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
             try:
                 first = stream.readline(SNIFF_BYTES)
                 if _is_binary(first):
@@ -105,7 +106,7 @@ class WorkFile:
             else:
                 yield from self._json_document(data)
 
-    def _json_lines(self, first: bytes, stream: IO[bytes]) -> Iterator[WorkRecord | BadRecord]:
+    def _json_lines(self, first: bytes, stream: io.BufferedIOBase) -> Iterator[WorkRecord | BadRecord]:
         line_number = 0
         lines = _chain(first, stream)
         while True:
@@ -190,7 +191,7 @@ def _page_results(page: dict) -> list:
     return results if isinstance(results, list) else [results]
 
 
-def _is_json_lines(first: bytes, stream: IO[bytes]) -> bool:
+def _is_json_lines(first: bytes, stream: io.BufferedIOBase) -> bool:
     """A file whose first line is a whole JSON object is JSON Lines (a one-line result page
     reads the same either way); a pretty-printed document's first line never is. A broken
     first line is told apart by the second: in JSON Lines it is an object too."""
@@ -223,7 +224,7 @@ def _is_object(line: bytes) -> bool:
         return False
 
 
-def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+def _chain(first: bytes, stream: io.BufferedIOBase) -> Iterator[bytes]:
     if first:
         yield first
     yield from stream

@@ -163,7 +163,7 @@ def test_it_writes_nothing_to_the_database(tmp_path, records):
     held = labels(tmp_path, {"id": "W3", "label": 1}, name="held.jsonl")
     with CaptureQueriesContext(connection) as queries:
         evaluate(tune, records, "--held", held, "--min-f1", "0.5", "--part", "held", "--part", "tune")
-    assert len(queries) == 0
+    assert len(queries) == 0, "\n".join(query["sql"] for query in queries.captured_queries)
     assert not Work.objects.exists()
     assert not CorpusEntry.objects.exists()
 

@@ -31,7 +31,8 @@ from tests.worker import worker_database_url
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SOCKETS = 20
 THREADS = 3  # as many as the gunicorn workers that 3 slow sockets were enough to block
-ANSWER_WITHIN = 1.0
+# A probe answers in milliseconds; behind a slow socket holding a thread it waited 30 s and more.
+ANSWER_WITHIN = 5.0
 PROBE_ROUNDS = 3
 TRICKLED_HEADER = b"X-Slow: "
 # Production settings, but static files named as they are (no collectstatic manifest to build).
@@ -126,7 +127,7 @@ def still_open_and_unanswered(sock: socket.socket) -> bool:
         sock.setblocking(True)
 
 
-def test_twenty_slow_header_sockets_leave_healthz_and_a_paper_page_answering_within_a_second(server, paper_path):
+def test_twenty_slow_header_sockets_leave_healthz_and_a_paper_page_answering_promptly(server, paper_path):
     port, log = server
     slow: list[socket.socket] = []
     stop = threading.Event()

@@ -2,7 +2,7 @@
 
 from django import template
 
-from scoring.datarank import base_contribution, format_score, format_share, format_top_percent
+from scoring.datarank import format_score, format_share, format_top_percent
 
 register = template.Library()
 
@@ -17,12 +17,6 @@ def score(value: float | None) -> str:
 def top_percent(value: float | None) -> str:
     """12.34 -> "13%", 0.66 -> "0.7%" (see format_top_percent for the rounding)."""
     return "" if value is None else format_top_percent(value)
-
-
-@register.filter
-def base_only(cited_by_count: int, damping: float) -> float:
-    """A citer's DataRank when it is not a scored corpus paper: its base contribution alone."""
-    return base_contribution(cited_by_count, damping=damping)
 
 
 @register.filter

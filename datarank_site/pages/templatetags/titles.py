@@ -61,7 +61,7 @@ def _tokens(title: str) -> list[tuple[str, str]]:
 @register.filter
 def title_markup(title: str) -> SafeString:
     """The title as HTML with only bare <i>, <b>, <sub> and <sup> kept, balanced."""
-    parts = []
+    parts: list[str] = []
     for kind, value in _tokens(title or ""):
         if kind == "text":
             parts.append(escape(value))

@@ -287,6 +287,8 @@ def _label(line: str, number: int) -> Label:
         raise ValueError(f"each line must be a JSON object, not {type(value).__name__}")
     key = value.get("id")
     try:
+        if not isinstance(key, str):
+            raise ValueError(key)
         work = openalex_number(key, kind="W")
     except ValueError:
         raise ValueError(f'"id" must be an OpenAlex work id (W…), not {key!r}') from None

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             # The service has already recorded the run as failed; the current scores stand.
             message = f"Scoring failed ({type(exc).__name__}: {exc}); the previous run stays current."
             raise CommandError(message) from exc
-        seconds = (run.finished_at - run.started_at).total_seconds()
+        seconds = run.duration.total_seconds() if run.duration else 0.0
         self.stdout.write(
             self.style.SUCCESS(
                 f"Scoring run {run.pk}: {run.papers_scored} papers scored in {seconds:.2f} s "
