@@ -1,9 +1,9 @@
-"""The page-weight benchmark (issue 13, "Lean pages"): python bench/lighthouse.py [--runs N] [--reports DIR]
+"""The page-weight benchmark: python bench/lighthouse.py [--runs N] [--reports DIR]
 [--cpu-slowdown X]; bench/README.md says what it measures and how to read it.
 
 In a temporary folder of its own (DATARANK_VAR_DIR: a SQLite database, collected static files),
-it loads the bundled OpenAlex sample (migrate, load_openalex, rescore, and a FAIR evaluation of
-the top paper, which offline may find nothing to say), serves the site with the production
+it loads the bundled OpenAlex sample (migrate, load_openalex — which evaluates FAIR from the
+records —, rescore), serves the site with the production
 launcher (`python -m datarank_site.serve`, waitress, DATARANK_PRODUCTION=1, WhiteNoise serving
 the collected static files) on a free port of 127.0.0.1, and measures the top paper's page and
 its FAIR page:
@@ -97,9 +97,7 @@ def prepare(env: dict) -> str:
     if not rows:
         raise RuntimeError("the sample scored no paper")
     top = rows[0]["openalex_id"]
-    # Offline, DataCite and doi.org cannot answer: the command then exits 1 and says so; the FAIR
-    # page shows whatever could be evaluated from the record alone.
-    manage(env, "evaluate_fair", top, "--timeout", "2", check=False)
+    # load_openalex has evaluated FAIR from the records already: the FAIR page has its checks.
     manage(env, "collectstatic", "--noinput", "-v0")
     return top
 

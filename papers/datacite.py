@@ -73,8 +73,6 @@ class DataCiteClient(http.Transport):
             sleep=sleep,
             session=session,
         )
-        # Requests sent, retries included, so callers and tests can see what a job cost.
-        self.calls = 0
 
     # Reference: https://support.datacite.org/reference/get_dois-id
     def get_doi(self, doi: str) -> DataCiteFacts | None:
@@ -128,7 +126,6 @@ class DataCiteClient(http.Transport):
         return self.retrying(lambda: self._attempt(url, params, accept=accept))
 
     def _attempt(self, url: str, params: dict[str, str], *, accept: str) -> Any:
-        self.calls += 1
         try:
             response = self.send(url, params, headers={"Accept": accept})
         except requests.Timeout as error:

@@ -1,9 +1,13 @@
-"""What we hold of OpenAlex: works, their authors, the citation links between them,
-which works form the data-sharing corpus, and the FAIR signals gathered about them."""
+"""What we hold of OpenAlex: works, their authors, the citation links between them (and the ones
+that left), which works form the data-sharing corpus, the FAIR signals and facts gathered about
+them, the refresh runs that re-fetch them, and visitors' corrections to the corpus."""
 
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import connections, models
@@ -12,52 +16,67 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from papers.search import SearchPlan, WordMatch
+
 # The words of a search: letters and digits in any script; everything else separates them.
 SEARCH_WORD = re.compile(r"[^\W_]+")
+# Longer words stay out of the search vocabulary: no one types them with a typo.
+SEARCH_WORD_MAX_LENGTH = 200
 
 
-class WorkQuerySet(models.QuerySet):
-    def in_corpus(self) -> "WorkQuerySet":
+class WorkQuerySet[W: "Work"](models.QuerySet[W]):
+    def in_corpus(self) -> Self:
         return self.filter(corpus_entry__in_corpus=True)
 
-    def search(self, query: str) -> "WorkQuerySet":
-        """Corpus papers whose title matches the query, each annotated with its `relevance`
-        (higher is better).
+    def search(self, query: str) -> Self:
+        """Corpus papers whose title matches the query, typos forgiven, each annotated with its
+        `relevance` (higher is better); papers.search.interpret says how the words were read."""
+        from papers.search import interpret
 
-        PostgreSQL: full-text search on the generated `title_search` column (stemmed, so
-        "datasets" finds "dataset"; the last word is a prefix, so a half-typed word already
-        matches), ranked by ts_rank; when full-text finds nothing at all, trigram word
-        similarity on lower(title) instead, so typos still find their paper. Both read GIN
-        indexes (migration 0004). Elsewhere: every word as a case-insensitive substring,
-        relevance being the exact title, then titles that start with the query."""
+        return self.matching(interpret(query))
+
+    def matching(self, plan: "SearchPlan") -> Self:
+        """Corpus papers whose title has every word of the plan, as typed or corrected, ranked
+        by how many words it has as typed (or as a prefix, for the last), then within that:
+        PostgreSQL, ts_rank of full-text search on the generated, GIN-indexed `title_search`
+        column (migration 0004; stemmed, so "datasets" finds "dataset"); elsewhere, each word
+        as a case-insensitive substring, the exact title first, then titles starting with it."""
         works = self.in_corpus()
-        if connections[self.db].vendor == "postgresql":
-            return works._search_postgresql(query)
-        for word in query.split():
-            works = works.filter(title__icontains=word)
-        relevance = Case(When(title__iexact=query, then=2), When(title__istartswith=query, then=1), default=0)
-        return works.annotate(relevance=relevance)
-
-    def _search_postgresql(self, query: str) -> "WorkQuerySet":
-        # Only word characters reach to_tsquery: its operators (& | ! : * ( ) < > ') are
-        # stripped rather than escaped, and the words travel as a parameter, never as SQL.
-        words = SEARCH_WORD.findall(query.lower())
-        if not words:
+        if not plan.words:
             # Still annotated, so that ordering by relevance reads the same on an empty result.
-            return self.annotate(relevance=Value(0.0, output_field=models.FloatField())).none()
-        tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
-        full_text = self.filter(RawSQL("title_search @@ to_tsquery('english', %s)", [tsquery], models.BooleanField()))
-        if full_text.exists():
-            # Normalisation 1 divides by 1 + log(title length): a title about the words beats a
-            # long one that mentions them in passing.
-            rank = RawSQL("ts_rank(title_search, to_tsquery('english', %s), 1)", [tsquery], models.FloatField())
-            return full_text.annotate(relevance=rank)
-        phrase = " ".join(words)
-        # `<%` is word similarity above pg_trgm.word_similarity_threshold (0.6), served by the index.
-        similar = self.filter(RawSQL("%s <%% lower(title)", [phrase], models.BooleanField()))
-        return similar.annotate(relevance=RawSQL("word_similarity(%s, lower(title))", [phrase], models.FloatField()))
+            return works.annotate(relevance=Value(0.0, output_field=models.FloatField())).none()
+        if connections[self.db].vendor == "postgresql":
+            return works._matching_postgresql(plan)
+        as_typed: list[Case] = []
+        for word in plan.words:
+            works = works.filter(reduce(operator.or_, [Q(title__icontains=form) for form in word.forms]))
+            if word.corrections:
+                as_typed.append(Case(When(title__icontains=word.typed, then=1), default=0))
+        shown = plan.shown_query
+        title = Case(When(title__iexact=shown, then=2), When(title__istartswith=shown, then=1), default=0)
+        # The title's 0 to 2 stays below one more word as typed.
+        return works.annotate(relevance=sum(as_typed, Value(0)) * 3 + title)
 
-    def capped_citers_of(self, work_id: int, *, cap: int) -> "WorkQuerySet":
+    def _matching_postgresql(self, plan: "SearchPlan") -> Self:
+        # Only word characters reach to_tsquery (SEARCH_WORD cuts the query and the titles the
+        # vocabulary holds): its operators (& | ! : * ( ) < > ') never do, and the words travel
+        # as a parameter, never as SQL.
+        def term(form: str, word: "WordMatch") -> str:
+            return f"{form}:*" if word.prefix and form == word.typed else form
+
+        tsquery = " & ".join(f"({' | '.join(term(form, word) for form in word.forms)})" for word in plan.words)
+        found = self.filter(RawSQL("title_search @@ to_tsquery('english', %s)", [tsquery], models.BooleanField()))
+        as_typed = [word for word in plan.words if word.corrections]
+        cases = ["CASE WHEN title_search @@ to_tsquery('english', %s) THEN 1 ELSE 0 END"] * len(as_typed)
+        # Normalisation 1 divides by 1 + log(title length), so a title about the words beats a
+        # long one that mentions them in passing; 32 maps the rank into [0, 1), below one more
+        # word as typed.
+        sql = " + ".join([*cases, "ts_rank(title_search, to_tsquery('english', %s), 33)"])
+        params = [term(word.typed, word) for word in as_typed] + [tsquery]
+        return found.annotate(relevance=RawSQL(sql, params, models.FloatField()))
+
+    def capped_citers_of(self, work_id: int, *, cap: int) -> Self:
         """The citers the score looks at, in the engine's order: the `cap` most cited citers
         (ties: lower id first), each with `self_citation` — whether it shares any author with
         the paper, which leaves it out of the network score (DESIGN.md §1). Authorships decide,
@@ -260,6 +279,18 @@ class CorpusEntry(models.Model):
         return f"W{self.work_id} ({'in' if self.in_corpus else 'out'})"
 
 
+class SearchWord(models.Model):
+    """A word of the corpus papers' titles, as search cuts them (SEARCH_WORD, lower-case), with
+    how many corpus titles hold it: the vocabulary search corrects typos against
+    (papers/search.py). Loads add their titles' words; a snapshot build rebuilds it whole."""
+
+    word = models.CharField(max_length=SEARCH_WORD_MAX_LENGTH, primary_key=True)
+    frequency = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.frequency})"
+
+
 class FairSignal(models.Model):
     """One FAIR checklist item for a work, with the evidence it rests on."""
 
@@ -274,7 +305,8 @@ class FairSignal(models.Model):
     class Status(models.TextChoices):
         YES = "yes", "Yes"
         NO = "no", "No"
-        UNKNOWN = "unknown", "Could not check"
+        NOT_APPLICABLE = "na", "Does not apply"
+        UNKNOWN = "unknown", "Not checked yet"
 
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="fair_signals")
     key = models.CharField(max_length=40, choices=Key.choices)
@@ -312,7 +344,6 @@ class RefreshRun(models.Model):
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
         ADMIN = "admin", "Admin"
-        COMMAND = "command", "Command"
 
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -326,6 +357,15 @@ class RefreshRun(models.Model):
         default=list, blank=True, help_text="Papers finished in this run, so a retried task skips them."
     )
     triggered_by = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    # OpenAlex's last word on the daily list-call budget (its X-RateLimit-* headers), as of the
+    # run's latest write; None where it did not say.
+    budget_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Daily list calls allowed.")
+    budget_remaining = models.PositiveIntegerField(null=True, blank=True, help_text="Daily list calls left.")
+    budget_resets_at = models.DateTimeField(null=True, blank=True, help_text="When the daily budget resets.")
+    # Apart from `errors`: a skipped record is a citer OpenAlex sent broken, not a paper that failed.
+    skipped_records = models.JSONField(
+        default=list, blank=True, help_text="[{work, record, reason}] for malformed records skipped in list pages."
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -359,6 +399,10 @@ class DoiPrefixAgency(models.Model):
 # DataCite) and turns them into FairSignal rows; the FAIR score (scoring/fair) is computed from
 # them. They live beside the models because the import rule lets scoring read papers.models
 # and nothing else of papers.
+
+# Registration agencies as doi.org/ra names them.
+DATACITE = "DataCite"
+CROSSREF = "Crossref"
 
 
 @dataclass(frozen=True)
@@ -433,11 +477,12 @@ class OpenAlexFacts:
 
 @dataclass(frozen=True)
 class Facts:
-    """Everything gathered for one paper. An `*_error` says that source could not be reached
-    (its value is then meaningless); `datacite` None with no error means DataCite holds no record."""
+    """Everything gathered for one paper. An `*_error` says why that source has not answered:
+    it could not be reached, or it was not asked (an offline pass asks nobody); its value is
+    then meaningless. `datacite` None with no error means DataCite holds no record."""
 
     openalex: OpenAlexFacts
-    agency: str = ""  # doi.org/ra's RA, "" when the DOI is unknown there or there is no DOI
+    agency: str = ""  # the DOI's registration agency; "" when doi.org does not know the DOI, or no DOI
     agency_error: str = ""
     datacite: DataCiteFacts | None = None
     datacite_error: str = ""
@@ -452,6 +497,13 @@ class Facts:
     @property
     def errors(self) -> tuple[str, ...]:
         return tuple(error for error in (self.agency_error, self.datacite_error, self.pointing_error) if error)
+
+    @property
+    def asks_datacite(self) -> bool:
+        """DataCite holds records of the DOIs it registered, and is asked about those only: for
+        any other agency (or no DOI) its silence is a known fact, not a check to make. While the
+        agency is not known, DataCite may still apply."""
+        return bool(self.openalex.doi) and (self.agency == DATACITE or bool(self.agency_error))
 
     @property
     def pointing_summary(self) -> str:
@@ -471,8 +523,8 @@ def describe_relations(related: Sequence[RelatedIdentifier]) -> str:
 CORRECTION_REASON_MAX_LENGTH = 2_000
 
 
-class CorrectionQuerySet(models.QuerySet):
-    def pending(self) -> "CorrectionQuerySet":
+class CorrectionQuerySet(models.QuerySet["Correction"]):
+    def pending(self) -> Self:
         return self.filter(status=Correction.Status.PENDING)
 
 

@@ -8,6 +8,7 @@ redelivered after a worker died (`acks_late`) or retried after a transient error
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Literal, TypedDict
 
 from celery import Task, shared_task
 from celery.exceptions import Ignore
@@ -19,10 +20,21 @@ from papers.openalex.citers import pull_citers
 from papers.openalex.client import BudgetExhausted, TransientError
 from papers.openalex.refresh import fail_run, refresh_papers, start_stale_refresh
 from papers.openalex.tracking import track_papers
-from scoring.tasks import rescore_corpus_task
+from scoring.tasks import evaluate_arrivals, rescore_corpus_task
+
+
+class TaskOptions(TypedDict):
+    bind: Literal[True]
+    acks_late: bool
+    autoretry_for: tuple[type[Exception], ...]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
 
 # The client already retried each call a few times; these are the slower retries on top.
-OPENALEX_TASK_OPTIONS = {
+OPENALEX_TASK_OPTIONS: TaskOptions = {
     "bind": True,
     "acks_late": True,
     "autoretry_for": (TransientError,),
@@ -41,7 +53,9 @@ def waiting_for_budget(task: Task) -> Iterator[None]:
     try:
         yield
     except BudgetExhausted as exc:
-        task.apply_async(args=task.request.args, kwargs=task.request.kwargs, eta=exc.resets_at)
+        # The ignore: celery-types wants a tuple and a dict; Celery takes the request's own (a list
+        # and a dict after JSON), which is what it sent.
+        task.apply_async(args=task.request.args, kwargs=task.request.kwargs, eta=exc.resets_at)  # type: ignore[arg-type]
         raise Ignore() from exc
 
 
@@ -55,6 +69,7 @@ def track_papers_task(
             identifiers=identifiers, openalex_filter=openalex_filter, max_papers=max_papers, force=force
         )
     if result.tracked:
+        evaluate_arrivals()
         transaction.on_commit(rescore_corpus_task.delay)
     return list(result.tracked)
 
@@ -84,6 +99,12 @@ def refresh_stale_papers_task() -> int | None:
     return run.pk
 
 
+def _refreshed() -> None:
+    """A finished run's papers have new records: their FAIR first, from what we hold, then the rescore."""
+    evaluate_arrivals()
+    rescore_corpus_task.delay()
+
+
 # acks_late: a worker killed mid-run leaves the message to be redelivered, and the run skips the
 # papers it already finished. A spent budget pauses the run and sends the task again for the
 # reset (waiting_for_budget), so a run is never dropped for want of budget. Its queue, "openalex",
@@ -93,9 +114,9 @@ def refresh_papers_task(self: Task, run_id: int, work_ids: list[int]) -> int:
     """Refresh the papers as run `run_id`; returns the run id."""
     try:
         with waiting_for_budget(self):
-            return refresh_papers(run_id=run_id, work_ids=work_ids, on_finished=rescore_corpus_task.delay).pk
+            return refresh_papers(run_id=run_id, work_ids=work_ids, on_finished=_refreshed).pk
     except TransientError as exc:
-        if self.request.retries >= self.max_retries:
+        if self.max_retries is not None and self.request.retries >= self.max_retries:
             fail_run(run_id=run_id, error=f"OpenAlex kept failing: {exc}")
             raise
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 30 * 60)) from exc

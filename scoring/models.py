@@ -1,8 +1,9 @@
-"""Scoring runs, the per-paper scores each run produced, works as a run scores them, and
-FAIR evaluations."""
+"""Scoring runs, the per-paper scores each run produced, works as a run scores them, FAIR
+evaluations, and the snapshot builds that publish a run."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.db import models
@@ -36,7 +37,7 @@ class RunParameters:
     cap: int
 
 
-class ScoringRunQuerySet(models.QuerySet):
+class ScoringRunQuerySet(models.QuerySet["ScoringRun"]):
     def current(self) -> "ScoringRun | None":
         """The run pages show: the latest one that finished successfully."""
         return self.filter(status=ScoringRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
@@ -101,8 +102,8 @@ class ScoringRun(models.Model):
         return earlier.order_by("-pk").first()
 
 
-class PaperScoreQuerySet(models.QuerySet):
-    def against(self, previous_run_id: int | None) -> "PaperScoreQuerySet":
+class PaperScoreQuerySet(models.QuerySet["PaperScore"]):
+    def against(self, previous_run_id: int | None) -> Self:
         """Each score carries the same paper's figures from `previous_run_id` as previous_rank,
         previous_tier, previous_datarank and previous_citing_works (None where the paper was
         not scored then); one join, no extra query."""
@@ -116,7 +117,7 @@ class PaperScoreQuerySet(models.QuerySet):
             previous_citing_works=F("before__citing_works"),
         )
 
-    def history(self, work_id: int) -> "PaperScoreQuerySet":
+    def history(self, work_id: int) -> Self:
         """A paper's scores in every succeeded run, oldest first."""
         scores = self.filter(work_id=work_id, run__status=ScoringRun.Status.SUCCEEDED)
         return scores.select_related("run").order_by("run__finished_at", "run_id")
@@ -171,24 +172,24 @@ class PaperScore(models.Model):
         return f"W{self.work_id} in run {self.run_id}: {self.datarank:.3f}"
 
 
-class ScoredWorkQuerySet(WorkQuerySet):
-    def with_score(self, run_id: int | None) -> "ScoredWorkQuerySet":
+class ScoredWorkQuerySet(WorkQuerySet["ScoredWork"]):
+    def with_score(self, run_id: int | None) -> Self:
         """Each work carries its figures from scoring run `run_id` (None where it was not scored,
         or when there is no run) as attributes named after the PaperScore fields; one join, no
         extra query."""
         works = self.annotate(run_score=FilteredRelation("scores", condition=Q(scores__run_id=run_id)))
         return works.annotate(**{name: F(f"run_score__{name}") for name in SCORE_FIELDS})
 
-    def ranked(self, run_id: int | None) -> "ScoredWorkQuerySet":
+    def ranked(self, run_id: int | None) -> Self:
         """Works ranked in the run (a DataRank above zero), best first; equal ranks go by id so
         the order is stable."""
         return self.with_score(run_id).filter(rank__isnull=False).order_by("rank", "id")
 
-    def in_tier(self, tier: int) -> "ScoredWorkQuerySet":
+    def in_tier(self, tier: int) -> Self:
         """Ranked works (with_score) of one tier, read off the (run, tier, rank) index."""
         return self.filter(tier=tier)
 
-    def for_page(self, run_id: int | None) -> "ScoredWorkQuerySet":
+    def for_page(self, run_id: int | None) -> Self:
         """Works with their corpus entry, their figures from run `run_id` and when their FAIR
         signals were last checked (`enriched_at`, None before any), in one query."""
         latest_signal = FairSignal.objects.filter(work_id=OuterRef("id")).order_by("-checked_at")
@@ -199,19 +200,45 @@ class ScoredWorkQuerySet(WorkQuerySet):
         )
 
 
+ScoredWorkManager = models.Manager.from_queryset(ScoredWorkQuerySet)
+
+
 class ScoredWork(Work):
     """A work as the scoring runs see it: the same rows, with the reads that join its scores."""
 
-    objects = ScoredWorkQuerySet.as_manager()
+    objects: ClassVar[ScoredWorkManager] = ScoredWorkManager()
+
+    # Put on by the querysets' annotations, so present only on works read through them: the
+    # SCORE_FIELDS by with_score (None where the run did not score the work; rank, top_percent
+    # and tier also where it scored 0), enriched_at by for_page, self_citation by capped_citers_of.
+    base_contribution: float | None
+    network_contribution: float | None
+    datarank: float | None
+    citing_works: int | None
+    citers_with_signal: int | None
+    self_citations_excluded: int | None
+    cap_bound: bool | None
+    rank: int | None
+    top_percent: float | None
+    tier: int | None
+    cohort_size: int | None
+    cohort_top_percent: float | None
+    enriched_at: datetime | None
+    self_citation: bool
 
     class Meta:
         proxy = True
 
 
-class FairEvaluationQuerySet(models.QuerySet):
-    def current(self) -> "FairEvaluationQuerySet":
-        """Each work's latest evaluation under the method in use: what calibration ranks against."""
+class FairEvaluationQuerySet(models.QuerySet["FairEvaluation"]):
+    def current(self) -> Self:
+        """Each work's latest evaluation under the method in use."""
         return self.filter(is_latest=True, method_version=METHOD_VERSION)
+
+    def calibrating(self) -> Self:
+        """What calibration ranks against: the current evaluations that are complete (a
+        provisional score is placed in this pool but not part of it)."""
+        return self.current().filter(provisional=False)
 
 
 class FairEvaluation(models.Model):
@@ -227,7 +254,12 @@ class FairEvaluation(models.Model):
     i = models.FloatField()
     r = models.FloatField()
     raw = models.FloatField()
-    checks = models.JSONField(default=list, help_text="[{key, principle, metric, title, passed, evidence, fix}]")
+    checks = models.JSONField(
+        default=list, help_text="[{key, principle, metric, title, passed, pending, evidence, fix}]"
+    )
+    provisional = models.BooleanField(
+        default=False, help_text="Some checks wait for a source that has not answered (listed as pending)."
+    )
     is_latest = models.BooleanField(default=True)
 
     objects = FairEvaluationQuerySet.as_manager()

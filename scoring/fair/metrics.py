@@ -5,23 +5,25 @@ database and no network here, only the plain fact dataclasses of papers.models.
   (https://github.com/pangaea-data-publisher/fuji), each check with its evidence and, when it
   fails, the exact fix. A sub-score is the share of its applicable checks that pass (all checks
   weigh the same; a check that cannot apply, such as file formats without a DataCite record, is
-  left out of its principle's denominator). raw = mean(F, A, I, R).
-- the calibrated score: the raw score's percentile among every evaluated paper, defined as the
-  share of evaluated papers whose raw score is at most this one, times 100. Ties share a value
-  (the highest of their block); the best paper gets 100; higher is better.
-
-A score is only computed from facts where every source answered: a score from half the facts
-would read as a drop in quality when it is a drop in connectivity. (The checklist, context only
-and never in DataRank, is papers.facts.checklist.)
+  left out of its principle's denominator, and a principle without any counts 0).
+  raw = mean(F, A, I, R).
+- A check whose source has not answered yet (DataCite not asked, doi.org down) is "not checked
+  yet" — unless what we hold already passes it — and is left out like one that does not apply:
+  the score is then *provisional*, and says which checks it still waits for. A provisional score
+  is never a "no" in disguise: what is missing only ever waits.
+- the calibrated score (scoring/fair/calibration.py, in SQL): the raw score's percentile among
+  the current complete evaluations.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from papers.models import Facts, Rights, describe_relations
 
-METHOD_VERSION = "fair-metadata-v1"
+# v2: DataCite is asked about its own DOIs only, so "other DataCite records link to it" does not
+# apply to a Crossref paper.
+METHOD_VERSION = "fair-metadata-v2"
 
 # Raw scores are stored and compared rounded, so float noise can never break a tie.
 RAW_DECIMALS = 2
@@ -50,9 +52,10 @@ class Check:
     principle: Principle
     metric: str  # the F-UJI metric it is modelled on
     title: str
-    passed: bool | None  # None: does not apply to this paper
+    passed: bool | None  # None: does not apply to this paper, or (with `pending`) not checked yet
     evidence: tuple[Evidence, ...]
     fix: str = ""
+    pending: str = ""  # why it is not checked yet: the sources it waits for
 
     def as_dict(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class Check:
             "metric": self.metric,
             "title": self.title,
             "passed": self.passed,
+            "pending": self.pending,
             "evidence": [item.as_dict() for item in self.evidence],
             # A check that passed, or that does not apply to this paper, has nothing to fix.
             "fix": self.fix if self.passed is False else "",
@@ -76,29 +80,88 @@ class Evaluation:
     r: float
     raw: float
 
+    @property
+    def pending(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.pending)
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.pending)
+
+
+Source = Literal["agency", "datacite", "pointing"]
+
+# What each check reads beyond the OpenAlex record. Every check that reads two sources passes on
+# either, so when one has not answered, a pass on what we hold is final and anything else waits.
+READS: dict[str, frozenset[Source]] = {
+    "persistent_identifier": frozenset(),
+    "identifier_registered": frozenset({"agency"}),
+    "core_metadata": frozenset({"datacite"}),
+    "description": frozenset({"datacite"}),
+    "keywords": frozenset({"datacite"}),
+    "indexed": frozenset(),
+    "open_access": frozenset(),
+    "access_conditions": frozenset({"datacite"}),
+    "standard_protocol": frozenset({"agency"}),
+    "landing_page": frozenset({"datacite"}),
+    "structured_metadata": frozenset({"agency"}),
+    "controlled_vocabulary": frozenset({"datacite"}),
+    "qualified_relations": frozenset({"datacite"}),
+    "linked_from": frozenset({"pointing"}),
+    "linked_datasets": frozenset({"datacite", "pointing"}),
+    "resource_type": frozenset({"datacite"}),
+    "file_formats": frozenset({"datacite"}),
+    "licence": frozenset({"datacite"}),
+    "licence_identifier": frozenset({"datacite"}),
+    "creator_identifiers": frozenset({"datacite"}),
+    "provenance_dates": frozenset({"datacite"}),
+}
+
 
 def evaluate(facts: Facts) -> Evaluation:
-    """Score a paper from complete facts; raises ValueError when a source was not reached."""
-    if not facts.complete:
-        raise ValueError("a FAIR score needs every source to have answered: " + "; ".join(facts.errors))
-    checks = tuple(_checks(facts))
+    """Score a paper from the facts gathered; provisional when a source has not answered."""
+    answers: tuple[tuple[Source, str], ...] = (
+        ("agency", facts.agency_error),
+        ("datacite", facts.datacite_error),
+        ("pointing", facts.pointing_error),
+    )
+    waiting = {source: reason for source, reason in answers if reason}
+    # A source that has not answered counts as saying nothing, and the checks it could change wait.
+    held = replace(
+        facts,
+        agency="" if "agency" in waiting else facts.agency,
+        datacite=None if "datacite" in waiting else facts.datacite,
+        pointing=() if "pointing" in waiting else facts.pointing,
+        pointing_total=0 if "pointing" in waiting else facts.pointing_total,
+    )
+    checks = tuple(_settle(check, waiting) for check in _checks(held))
     scores = {principle: sub_score(checks, principle) for principle in PRINCIPLES}
     raw = round(sum(scores.values()) / len(scores), RAW_DECIMALS)
     return Evaluation(checks=checks, f=scores["F"], a=scores["A"], i=scores["I"], r=scores["R"], raw=raw)
+
+
+# The name a source goes by in the evidence.
+EVIDENCE_SOURCE: dict[Source, str] = {"agency": "doi.org/ra", "datacite": "DataCite", "pointing": "DataCite"}
+
+
+def _settle(check: Check, waiting: dict[Source, str]) -> Check:
+    sources = [source for source in sorted(READS[check.key]) if source in waiting]
+    if not sources:
+        return check
+    silent = {EVIDENCE_SOURCE[source] for source in sources}
+    evidence = tuple(
+        replace(item, value="not checked yet") if item.source in silent else item for item in check.evidence
+    )
+    if check.passed:
+        return replace(check, evidence=evidence)
+    return replace(check, passed=None, evidence=evidence, pending="; ".join(dict.fromkeys(waiting[s] for s in sources)))
 
 
 def sub_score(checks: Iterable[Check], principle: Principle) -> float:
     applicable = [check for check in checks if check.principle == principle and check.passed is not None]
     if not applicable:
         return 0.0
-    return round(100.0 * sum(check.passed for check in applicable) / len(applicable), RAW_DECIMALS)
-
-
-def percentile(raw: float, raws: Sequence[float]) -> float:
-    """The calibrated score: 100 times the share of `raws` at most `raw` (ties share a value)."""
-    if not raws:
-        raise ValueError("no evaluated papers to calibrate against")
-    return 100.0 * sum(other <= raw for other in raws) / len(raws)
+    return round(100.0 * sum(1 for check in applicable if check.passed) / len(applicable), RAW_DECIMALS)
 
 
 def _checks(facts: Facts) -> Iterable[Check]:
@@ -201,7 +264,10 @@ def _checks(facts: Facts) -> Iterable[Check]:
         bool(oa.doi and facts.agency), (doi_evidence, agency_evidence),
         "give the paper a registered DOI: https://doi.org/ resolves only registered DOIs",
     )  # fmt: skip
-    landing = (dc.url if dc else "") or next((url for _, url in oa.repository_locations if url), "")
+    # Any landing page will do, so that an answer from DataCite can only add one.
+    landings = [url for url in (dc.url if dc else "", *(url for _, url in oa.repository_locations)) if url]
+    web = [url for url in landings if url.startswith(("https://", "http://"))]
+    landing = (web or landings or [""])[0]
     yield Check(
         "landing_page", "A", "FsF-A1-03D", "A landing page over HTTP(S) is known",
         landing.startswith(("https://", "http://")),
@@ -242,9 +308,10 @@ def _checks(facts: Facts) -> Iterable[Check]:
     )  # fmt: skip
     yield Check(
         "linked_from", "I", "FsF-I3-01M", "Other DataCite records link to it",
-        facts.pointing_total > 0,
+        facts.pointing_total > 0 if facts.asks_datacite else None,
         (Evidence("DataCite", 'dois?query=relatedIdentifiers.relatedIdentifier:"<doi>"',
-                  facts.pointing_summary if facts.pointing_total else ("0 records" if oa.doi else "no DOI")),),
+                  facts.pointing_summary if facts.pointing_total else
+                  ("0 records" if facts.asks_datacite else "not asked: not a DataCite DOI" if oa.doi else "no DOI")),),
         "cite the paper's DOI in the `relatedIdentifiers` of the datasets it describes (e.g. IsDescribedBy)",
     )  # fmt: skip
     dataset_links = [item for item in related if item.resource_type_general.lower() == "dataset"]

@@ -5,6 +5,7 @@ overrides, newer records) wins; a build stopped in a stage or while publishing l
 current run as it was, and the next one resumes. And the bundled sample, which load_sample
 builds this way: the same corpus and scores as load_openalex + rescore of its files."""
 
+import re
 import shutil
 from datetime import date
 from io import StringIO
@@ -15,10 +16,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from papers.models import Citation, CorpusEntry, Work
+from papers.models import Citation, CorpusEntry, FairSignal, Work
 from papers.openalex import snapshot
 from scoring import build as scoring_build
-from scoring.models import PaperScore, ScoringRun, SnapshotBuild
+from scoring.models import FairEvaluation, PaperScore, ScoringRun, SnapshotBuild
 from tests.conftest import API_DIR, GEOSCIENCE_ARABIA, SNAPSHOT
 from tests.papers.openalex.test_snapshot import LAYOUT, make_snapshot, write_manifest, write_part
 
@@ -217,7 +218,9 @@ def test_running_out_of_disk_says_so_and_publishes_nothing(sample, workdir, monk
 
 
 def test_load_sample_builds_the_sample_into_the_corpus_and_scores_load_openalex_and_rescore_give():
-    call_command("load_sample", stdout=StringIO(), stderr=StringIO())
+    out = StringIO()
+    call_command("load_sample", stdout=out, stderr=StringIO())
+    assert_fair_from_the_records(out.getvalue())
     record = SnapshotBuild.objects.get()
     assert (record.status, record.run) == (SnapshotBuild.Status.SUCCEEDED, ScoringRun.objects.current())
     assert (record.records, record.works, record.manifest_date) == (3_684 + 1_851, 3_684 + 1_851, date(2026, 3, 1))
@@ -230,3 +233,28 @@ def test_load_sample_builds_the_sample_into_the_corpus_and_scores_load_openalex_
     assert corpus() == built_corpus
     # 79 works of the snapshot and 2 of the API pages pass the data-paper check (README.md).
     assert len(built_corpus) == len(built.splitlines()) - 1 == 81
+
+
+def assert_fair_from_the_records(output: str) -> None:
+    """Offline, as on a first `make run`: every corpus paper has its six checklist items and a
+    score; only papers whose DOI may be DataCite's wait for it, and their score says provisional."""
+    corpus_ids = set(Work.objects.in_corpus().values_list("id", flat=True))
+    evaluations = dict(FairEvaluation.objects.filter(is_latest=True).values_list("work_id", "provisional"))
+    assert set(evaluations) == corpus_ids
+    signals = FairSignal.objects.filter(work_id__in=corpus_ids)
+    assert signals.count() == 6 * len(corpus_ids)
+    waiting = set(signals.filter(status="unknown").values_list("work_id", flat=True))
+    datacite = {
+        work.id
+        for work in Work.objects.filter(id__in=corpus_ids)
+        if work.doi and ("datacite" in work.indexed_in or "crossref" not in work.indexed_in)
+    }
+    assert waiting <= datacite and {work for work, provisional in evaluations.items() if provisional} <= datacite
+    settled = corpus_ids - datacite
+    assert settled and not any(evaluations[work] for work in settled)
+    # Each way in says what it evaluated: load_openalex the API pages' papers, build_index the rest.
+    lines = re.findall(r"FAIR from the records: (\d+) paper\(s\) evaluated, (\d+) provisional", output)
+    assert [sum(int(line[column]) for line in lines) for column in (0, 1)] == [
+        len(settled) + len(datacite - {w for w, p in evaluations.items() if p}),
+        sum(evaluations.values()),
+    ]

@@ -9,8 +9,9 @@ from django.db import reset_queries
 from django.utils import timezone
 
 from papers.openalex.files import BadRecord, TruncatedField, WorkFile
-from papers.openalex.ingest import LoadSummary, load_records
+from papers.openalex.ingest import CorpusMode, LoadSummary, load_records
 from papers.openalex.records import CAPS, WorkRecord
+from scoring.tasks import evaluate_arrivals
 
 
 class Command(BaseCommand):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             "all: every work joins; none: load citers only, leave the corpus alone.",
         )
 
-    def handle(self, *args, files: list[Path], corpus: str, **options) -> None:
+    def handle(self, *args, files: list[Path], corpus: CorpusMode, **options) -> None:
         missing = [str(path) for path in files if not path.is_file()]
         if missing:
             raise CommandError(f"no such file: {', '.join(missing)}")
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 seconds=loader.seconds(),
             )
         )
+        self.stdout.write(evaluate_arrivals().arrivals_line())
         problems = [f"{loader.malformed} malformed record(s) skipped"] if loader.malformed else []
         problems += [f"no records in {path}" for path in loader.empty]
         if problems:

@@ -38,6 +38,7 @@ from scoring.build import BuildAlreadyRunning, BuildRecord, load_build_inputs, p
 from scoring.engine import score_corpus
 from scoring.models import ScoringRun
 from scoring.services import RescoreAlreadyRunning
+from scoring.tasks import evaluate_arrivals
 
 # The most bad lines the summary names one by one; the count is always complete.
 NAMED_BAD_LINES = 50
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         if not keep_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
         self.stdout.write(self.summary(report, written, run, record, time.monotonic() - started))
+        self.stdout.write(evaluate_arrivals().arrivals_line())
         for bad in report.bad[:NAMED_BAD_LINES]:
             self.stderr.write(f"skipped {bad}")
         if len(report.bad) > NAMED_BAD_LINES:
@@ -187,6 +189,8 @@ class Command(BaseCommand):
             f"Links to corpus papers: {report.corpus_links:,} ({report.engine_links:,} within the cap)",
         ]
         stages = {stage["name"]: stage for stage in record.build.stages}
+        peak = record.build.peak_memory
+        memory = f"{peak / 2**20:,.0f} MiB" if peak is not None else "not measured"
         lines += [
             f"  stage {stage.name + ':':<22}{stage.seconds:8.2f} s  {stage.rows:>12,} rows"
             + (" (done before)" if stage.skipped else "")
@@ -197,7 +201,7 @@ class Command(BaseCommand):
             f"  stage {'publish:':<22}{stages['publish']['seconds']:8.2f} s  "
             + ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in written.items()),
             f"Scoring run {run.pk}: {run.papers_scored:,} papers scored, {run.papers_ranked:,} ranked.",
-            f"Build {record.pk} recorded, peak memory {record.build.peak_memory / 2**20:,.0f} MiB.",
+            f"Build {record.pk} recorded, peak memory {memory}.",
             f"Time:                   {seconds:.1f} s",
         ]
         return "\n".join(lines)

@@ -8,15 +8,13 @@ from papers.openalex.records import openalex_number
 from scoring.fair.evaluate import stale_work_ids
 from scoring.tasks import evaluate_fair
 
-BATCH = 200
-
 
 class Command(BaseCommand):
     help = (
-        "Evaluate the FAIR checklist and score of corpus papers here and now, asking DataCite and doi.org. "
-        "Without ids every corpus paper is evaluated; --stale N takes the N stalest. Without network the "
-        "papers say 'could not check' (a source that fails is not asked again in the run) and the exit "
-        "status is 1."
+        "Evaluate the FAIR checklist and score of corpus papers here and now, asking doi.org and DataCite "
+        "where the record does not settle it. Without ids every corpus paper is evaluated; --stale N takes "
+        "the N stalest. Without network the scores that need DataCite stay provisional (a source that fails "
+        "is not asked again in the run) and the exit status is 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,14 +34,12 @@ class Command(BaseCommand):
         elif not work_ids:
             work_ids = list(Work.objects.in_corpus().order_by("id").values_list("id", flat=True))
         client = DataCiteClient(timeout=timeout, max_retries=1)
-        evaluated, unchecked, errors = 0, 0, []
-        for start in range(0, len(work_ids), BATCH):
-            summary = evaluate_fair(work_ids=work_ids[start : start + BATCH], client=client)
-            evaluated += len(summary.evaluated)
-            unchecked += len(summary.could_not_check)
-            errors += [error for error in summary.errors if error not in errors]
-        self.stdout.write(f"FAIR: {evaluated} paper(s) evaluated, {unchecked} could not be checked.")
-        for error in errors:
-            self.stderr.write(f"could not check: {error}")
-        if unchecked:
+        summary = evaluate_fair(work_ids=work_ids, client=client)
+        self.stdout.write(
+            f"FAIR: {len(summary.evaluated)} paper(s) evaluated, {len(summary.provisional)} provisional "
+            "(a source did not answer)."
+        )
+        for reason in summary.reasons:
+            self.stderr.write(f"not checked yet: {reason}")
+        if summary.provisional:
             raise SystemExit(1)

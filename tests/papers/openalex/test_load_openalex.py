@@ -1,6 +1,6 @@
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -15,6 +15,8 @@ from papers.openalex import ingest
 from papers.openalex.files import BadRecord, WorkFile
 from papers.openalex.ingest import load_records
 from papers.openalex.records import WorkRecord, openalex_number, parse_work
+from scoring.fair.evaluate import arrived_work_ids
+from scoring.models import FairEvaluation
 from tests.conftest import API_DIR, SAMPLE_DIR, SNAPSHOT
 
 pytestmark = pytest.mark.django_db
@@ -460,3 +462,19 @@ def test_a_big_load_samples_statistics_each_time_the_tables_have_doubled_and_at_
 
     # Before the self-citation UPDATE of batches 1, 2, 4 and 8 (their works are in by then), then at the end.
     assert works_at_each_sample == [5, 10, 20, 40, 50]
+
+
+def test_loading_evaluates_fair_from_the_records_and_again_when_a_record_comes_back():
+    out = load(API_DIR / "snowball_seeds_W3045921891_W3046863325.json", corpus="all")
+
+    assert out.endswith(
+        "FAIR from the records: 1 paper(s) evaluated, 1 provisional until doi.org or DataCite answers "
+        "(the worker asks).\n"
+    )
+    # The ACM paper's record names Crossref: settled. The arXiv DOI is DataCite's: it waits.
+    assert dict(FairEvaluation.objects.values_list("work_id", "provisional")) == {3046863325: False, 3045921891: True}
+    assert arrived_work_ids() == []
+    assert "FAIR from the records: 0 paper(s) evaluated, 0 provisional" in load(CITERS, corpus="none")
+
+    Work.objects.filter(id=3046863325).update(fetched_at=NOW + timedelta(hours=1))
+    assert arrived_work_ids() == [3046863325]

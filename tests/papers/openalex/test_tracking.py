@@ -8,13 +8,14 @@ from celery.exceptions import Ignore
 from django.utils import timezone
 
 from datarank_site.celery import app as celery_app
-from papers.models import Author, Citation, CitationRemoval, CorpusEntry, Work
+from papers.models import Author, Citation, CitationRemoval, CorpusEntry, FairSignal, Work
 from papers.openalex.citers import pull_citers
 from papers.openalex.client import BudgetExhausted, OpenAlexClient, TransientError
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.tracking import BadIdentifier, Identifiers, parse_identifiers, track_papers, untrack_paper
 from papers.tasks import pull_citers_task, track_papers_task, waiting_for_budget
+from scoring.models import FairEvaluation
 from tests.fake_openalex.app import Fault, synthetic_work
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +283,9 @@ def test_a_spent_budget_sends_the_task_again_for_the_reset_time(fake_openalex):
     task.apply_async.assert_called_once_with(args=[PAPER], kwargs={}, eta=resets_at)
 
 
-def test_the_track_task_rescores_the_corpus_once_it_has_tracked(fake_openalex, django_capture_on_commit_callbacks):
+def test_the_track_task_evaluates_fair_and_rescores_the_corpus_once_it_has_tracked(
+    fake_openalex, django_capture_on_commit_callbacks
+):
     fake_openalex.add_works([synthetic_work(11, type="dataset")])
 
     with (
@@ -293,3 +296,6 @@ def test_the_track_task_rescores_the_corpus_once_it_has_tracked(fake_openalex, d
 
     assert tracked == [11]
     rescore.assert_called_once_with()
+    # Its FAIR checklist and score come from the record at once, without DataCite.
+    evaluation = FairEvaluation.objects.get(work_id=11, is_latest=True)
+    assert FairSignal.objects.filter(work_id=11).count() == 6 and evaluation.checks
