@@ -1,4 +1,4 @@
-"""The page benchmark (issue 4): `make bench`, or python bench/pages.py [--papers N …].
+"""The page benchmark: `make bench`, or python bench/pages.py [--papers N …].
 
 In a database of its own (`test_<name of DATABASE_URL's database>`, created, migrated and dropped
 here, as bench/rescore.py does, so the data behind DATABASE_URL is never touched), it serves the
@@ -8,6 +8,11 @@ next to a minimal view that reads one row and renders a tiny template (bench/vie
 - phase A, the paper page: a corpus of N papers, each cited by K works drawn from a pool of M
   citing works, scored by a real rescore_corpus(); paper pages of a fixed sample of papers,
   interleaved with the minimal view; the ratio of their medians (goal at most 3x);
+- phase W, warm paper pages: the same corpus served by the production server (waitress,
+  datarank_site/serve.py), each page rendered once and kept by the page cache; the server's own
+  time on one connection (goal: p50 at most 2x the minimal view's), then a bounded load run of
+  each kind alone over 32 connections (bench/load.py; goal: at least 0.5x the minimal view's
+  requests/s, no errors);
 - phase B, search: the corpus grown to S papers (the new ones have no citers) and rescored;
   title searches from a fixed list of queries, interleaved with the minimal view; the ratio of
   their medians (goal at most 5x).
@@ -37,7 +42,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from bench.load import Load, Percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,6 +270,7 @@ class Figures:
     search_baseline_server: Latencies
     search_by_query: tuple[tuple[str, Latencies], ...]
     errors: tuple[str, ...]
+    warm: "WarmFigures"
 
     @property
     def page_ratio(self) -> float:
@@ -301,15 +311,56 @@ class Figures:
             f"                    ratio {self.search_server_ratio:.2f}x (without the wait for a free worker)",
             "Search by query (server time):",
             *(f"  q={query!r:26} {latencies.line()}" for query, latencies in self.search_by_query),
+            *self.warm.report_lines(),
             f"Errors:             {len(self.errors)} responses other than 200",
             *(f"  {error}" for error in self.errors[:10]),
         ]
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class WarmFigures:
+    """Phase W: paper pages once each has been rendered and kept by the page cache, served by
+    the production server (waitress, datarank_site/serve.py) on corpus A, against the minimal view."""
+
+    papers: int
+    threads: int
+    page_cache_seconds: int | None
+    page_server: "Percentiles"
+    """The server's own time (Server-Timing), one connection, the two kinds taking turns."""
+    minimal_server: "Percentiles"
+    page_load: "Load"
+    minimal_load: "Load"
+    errors: tuple[str, ...]
+
+    @property
+    def server_ratio(self) -> float:
+        return self.page_server.p50 / self.minimal_server.p50
+
+    @property
+    def throughput_ratio(self) -> float:
+        return self.page_load.per_second / self.minimal_load.per_second
+
+    def report_lines(self) -> list[str]:
+        seconds = self.page_cache_seconds
+        cache = "the default" if seconds is None else f"DATARANK_PAGE_CACHE_SECONDS={seconds}"
+        load = self.page_load
+        return [
+            f"Warm pages (W):     waitress, {self.threads} threads; {self.papers:,} paper pages of corpus A, each "
+            f"rendered once before measuring (page cache: {cache})",
+            f"  server time:      page {self.page_server.line()} ({self.page_server.count:,} requests, 1 connection)",
+            f"                    minimal {self.minimal_server.line()} ({self.minimal_server.count:,} requests)",
+            f"                    p50 ratio {self.server_ratio:.2f}x the minimal view (goal <= 2x)",
+            f"  load, page:       {load.line()}",
+            f"  load, minimal:    {self.minimal_load.line()}",
+            f"                    {self.throughput_ratio:.2f}x the minimal view's requests/s (goal >= 0.5x, 0 errors)",
+        ]
+
+
 def run_benchmark(
     *, papers: int, citers: int, pool: int, search_papers: int, clients: int, requests: int, workers: int,
-    child_env: dict,
+    child_env: dict, connections: int = 32, load_seconds: float = 10.0, warm_papers: int = 200, threads: int = 8,
+    page_cache_seconds: int | None = None,
 ) -> Figures:  # fmt: skip
     """Generate, serve and measure in the current database (PostgreSQL); the server runs with
     `child_env`, whose DATABASE_URL must name this same database."""
@@ -347,6 +398,17 @@ def run_benchmark(
             requests=requests,
             warmup=warmup,
         )
+
+    warm_numbers = random.Random(2).sample(range(papers), min(papers, warm_papers))
+    progress(f"Phase W: {len(warm_numbers):,} warm paper pages under waitress")
+    warm = measure_warm(
+        child_env,
+        warm_numbers,
+        connections=connections,
+        seconds=load_seconds,
+        threads=threads,
+        page_cache_seconds=page_cache_seconds,
+    )
 
     progress(f"Phase B: growing the corpus to {search_papers:,} papers")
     grow_started = time.perf_counter()
@@ -395,7 +457,41 @@ def run_benchmark(
         search_server=Latencies.of([seconds for _, seconds in search_run.server["search"]]),
         search_baseline_server=Latencies.of([seconds for _, seconds in search_run.server["minimal"]]),
         search_by_query=tuple((query, Latencies.of(by_query.get(query, []))) for query in SEARCH_QUERIES),
-        errors=tuple(page_run.errors + search_run.errors),
+        errors=tuple(page_run.errors + search_run.errors) + warm.errors,
+        warm=warm,
+    )
+
+
+def measure_warm(
+    child_env: dict, numbers: list[int], *, connections: int, seconds: float, threads: int,
+    page_cache_seconds: int | None,
+) -> WarmFigures:  # fmt: skip
+    """Phase W: every page of `numbers` requested once (rendered and kept), then the server's own
+    time on one connection, then a load run of each kind alone over `connections` connections
+    for `seconds` seconds (bench/load.py)."""
+    from bench.load import run_load
+
+    env = dict(child_env)
+    if page_cache_seconds is not None:
+        env["DATARANK_PAGE_CACHE_SECONDS"] = str(page_cache_seconds)
+    pages = [("page", f"/papers/W{PAPER_BASE + n}/") for n in numbers]
+    minimal = [("minimal", f"/bench/minimal/{PAPER_BASE + n}/") for n in numbers]
+    with serving_waitress(env, threads=threads) as base_url:
+        _, warm_errors = drive(base_url, [*pages, *minimal], clients=threads, tagged=False)
+        turns = [job for pair in zip(pages, minimal, strict=True) for job in pair]
+        server = run_load(base_url, turns, connections=1, seconds=max(1.0, seconds / 2))
+        minimal_load = run_load(base_url, minimal, connections=connections, seconds=seconds)["minimal"]
+        page_load = run_load(base_url, pages, connections=connections, seconds=seconds)["page"]
+    errors = [*warm_errors, *server["page"].errors, *server["minimal"].errors, *minimal_load.errors, *page_load.errors]
+    return WarmFigures(
+        papers=len(numbers),
+        threads=threads,
+        page_cache_seconds=page_cache_seconds,
+        page_server=server["page"].server,
+        minimal_server=server["minimal"].server,
+        page_load=page_load,
+        minimal_load=minimal_load,
+        errors=tuple(errors),
     )
 
 
@@ -529,10 +625,47 @@ def serving(child_env: dict, *, workers: int) -> Iterator[Server]:
                 try:
                     if requests.get(f"{base_url}/robots.txt", timeout=5).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     pass
                 time.sleep(0.2)
             yield Server(base_url, access_log)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextmanager
+def serving_waitress(child_env: dict, *, threads: int) -> Iterator[str]:
+    """The production server, `python -m datarank_site.serve` (waitress, `threads` threads),
+    serving the site on a free port of 127.0.0.1; yields its base URL."""
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**server_env(child_env), "HOST": "127.0.0.1", "PORT": str(port), "THREADS": str(threads)}
+    with tempfile.TemporaryDirectory(prefix="datarank-bench-waitress-") as logs:
+        log = Path(logs) / "server.log"
+        with log.open("wb") as output:
+            command = [sys.executable, "-m", "datarank_site.serve"]
+            server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"waitress did not start:\n{log.read_text(errors='replace')[-3000:]}")
+                try:
+                    if requests.get(f"{base_url}/robots.txt", timeout=5).status_code == 200:
+                        break
+                except (requests.ConnectionError, requests.Timeout):
+                    pass
+                time.sleep(0.2)
+            yield base_url
         finally:
             server.terminate()
             try:
@@ -642,6 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per kind and phase (default 400)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="connections of the load runs (default 32)")
+    parser.add_argument("--load-seconds", type=float, default=10.0, help="seconds of each load run (default 10)")
+    parser.add_argument("--warm-papers", type=int, default=200, help="paper pages of phase W (default 200)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads in phase W (default 8)")
+    parser.add_argument(
+        "--page-cache-seconds", type=int, default=None, help="DATARANK_PAGE_CACHE_SECONDS in phase W (0: off)"
+    )
     options = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -672,6 +812,11 @@ def main(argv: list[str] | None = None) -> int:
             clients=options.clients,
             requests=options.requests,
             workers=options.workers,
+            connections=options.connections,
+            load_seconds=options.load_seconds,
+            warm_papers=options.warm_papers,
+            threads=options.threads,
+            page_cache_seconds=options.page_cache_seconds,
             child_env=child_env_for(bench_name),
         )
     finally:

@@ -6,6 +6,7 @@ DATARANK_PRODUCTION=1 and then insists on the variables it cannot guess.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -56,6 +57,16 @@ def env_float(name: str, default: float, *, low: float, high: float) -> float:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
     if not low <= value <= high:
         raise ImproperlyConfigured(f"{name}={value} must lie between {low} and {high}.")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not re.fullmatch(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]", value):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 60/m (per s, m, h or d; 300/5m).")
     return value
 
 
@@ -127,6 +138,34 @@ def check_pooled_connection(conn) -> None:
         raise
 
 
+# Entries the per-process cache keeps before it drops a third of them (Django's default is 300);
+# a cached paper page is some tens of kilobytes.
+LOCMEM_MAX_ENTRIES = 2_000
+# Seconds a Redis call may take before the page goes on without the cache (datarank_site/cache.py).
+REDIS_CACHE_TIMEOUT = 0.25
+
+
+def cache_from_url(url: str) -> dict:
+    """Turn CACHE_URL into the default cache: empty or `locmem://` keeps it in each process's
+    memory, `redis://host:port/db` (or `rediss://`) in Redis, `dummy://` caches nothing."""
+    scheme = urlsplit(url).scheme if url else "locmem"
+    if scheme == "locmem":
+        max_entries = env_int("CACHE_MAX_ENTRIES", LOCMEM_MAX_ENTRIES, minimum=1)
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": max_entries}}
+    if scheme in {"redis", "rediss"}:
+        return {
+            "BACKEND": "datarank_site.cache.ForgivingRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "datarank",
+            "OPTIONS": {"socket_connect_timeout": REDIS_CACHE_TIMEOUT, "socket_timeout": REDIS_CACHE_TIMEOUT},
+        }
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL={url!r}: the scheme must be redis://, rediss://, locmem:// or dummy:// (got {scheme!r})."
+    )
+
+
 def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -169,6 +208,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "django_htmx",
+    # django-ninja, for the API: its templates and its bundled Swagger UI, served as our static files.
+    "ninja",
     "papers",
     "scoring",
     "datarank_site.pages",
@@ -176,6 +217,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer an error page: /api/ answers JSON, counted per client.
+    "datarank_site.api.http.ApiMiddleware",
     # Before anything reads the cookies (production puts WhiteNoise ahead of it, for static files).
     "datarank_site.errors.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,7 +243,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.csp",
+                # No csp context processor: pages are cached and served to everyone alike, so they
+                # carry no nonce, and script-src has none (every script is a static file).
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -215,13 +259,15 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# What pages compute (graph layouts, histograms) is cached per process: a miss only costs a query.
+# What pages compute (graph layouts, histograms) and the rendered paper and FAIR pages are cached
+# in CACHE_URL's cache: per process by default, Redis in production, so every process and machine
+# shares one copy (datarank_site/pages/page_cache.py). A miss only costs the queries of a render.
 # Rate limits must be counted once for every gunicorn worker and every machine, so their counters
 # live in the database they all share (the table is made by papers' migration 0009). Its increment
 # is a read then a write, not atomic: concurrent requests from one client can slip a few past the
 # limit, which is acceptable for a suggestion form.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": cache_from_url(env_str("CACHE_URL", "")),
     "ratelimit": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "datarank_ratelimit",
@@ -230,9 +276,17 @@ CACHES = {
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+# How long a rendered paper or FAIR page is kept. Its key changes when a run publishes, when the
+# paper's own record, corpus entry, FAIR checklist or set of citers changes and when any FAIR
+# evaluation is added; this bounds how long a change the key cannot see (a citer's record reloaded
+# without a rescore) takes to show. 0 turns the page cache off.
+DATARANK_PAGE_CACHE_SECONDS = env_int("DATARANK_PAGE_CACHE_SECONDS", 24 * 3600, minimum=0)
 # How many proxies we trust to append to X-Forwarded-For: 0 reads REMOTE_ADDR, n reads the
 # n-th address from the right of X-Forwarded-For (datarank_site/pages/clients.py).
 DATARANK_TRUSTED_PROXY_HOPS = env_int("DATARANK_TRUSTED_PROXY_HOPS", 0, minimum=0)
+# Requests a client may make to /api/ (counted per address, as for corrections), django-ratelimit's
+# notation: "60/m", "1000/h", "300/5m".
+DATARANK_API_RATE = env_rate("DATARANK_API_RATE", "60/m")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -251,6 +305,12 @@ STATIC_URL = "static/"
 # how), never loaded from a CDN.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files the site writes for download: each run's bulk dumps, in dumps/ (scoring/dumps.py), listed
+# at /downloads/ and served from /downloads/files/ (in production, by the proxy straight from here).
+MEDIA_ROOT = Path(os.environ.get("DATARANK_MEDIA_DIR") or VAR_DIR / "media")
+DATARANK_DUMPS_DIR = MEDIA_ROOT / "dumps"
+# How many runs' dumps are kept, the newest; 0 writes none.
+DATARANK_DUMPS_KEEP = env_int("DATARANK_DUMPS_KEEP", 3, minimum=0)
 
 # Security. Everything below is what `manage.py check --deploy` asks for.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -258,7 +318,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    # Static files only: no inline script runs, so a page needs no nonce and can be cached whole.
+    "script-src": [CSP.SELF],
     # plotly.js sets inline styles on the elements it draws.
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:"],

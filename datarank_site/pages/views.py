@@ -1,22 +1,31 @@
 """The public pages: home (the ranking's top), title search, the paper page and DOI links."""
 
 import csv
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csp import csp_override
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from datarank_site.pages import badges
+from datarank_site.pages.embeds import EMBED_CSP, embed_context
 from datarank_site.pages.errors import NotFound
 from datarank_site.pages.fair import fair_page
 from datarank_site.pages.forms import RankingForm, SearchForm, Sort, ranked_subfields
 from datarank_site.pages.methodology import methodology_figures
+from datarank_site.pages.page_cache import CITER_TABLE_PARAMETERS, cached_page
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
 from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
 from papers.models import Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
+from papers.search import interpret
+from scoring.dumps import CONTENT_TYPES, MANIFEST, list_dumps, open_served_file
 from scoring.models import ScoredWork, ScoringRun
 
 HOME_PAPERS = 50
@@ -60,14 +69,15 @@ def search(request: HttpRequest) -> HttpResponse:
 
     run = ScoringRun.objects.current()
     # The long fields stay behind: ordering by relevance sorts every match, and narrow rows sort in memory.
-    works = ScoredWork.objects.search(query).defer(*LONG_FIELDS).with_score(run.id if run else None)
+    plan = interpret(query)
+    works = ScoredWork.objects.matching(plan).defer(*LONG_FIELDS).with_score(run.id if run else None)
     works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
     if form.cleaned_data["tier"] is not None:
         works = works.filter(tier=form.cleaned_data["tier"])
     works = order_results(works, form.cleaned_data["sort"])
     paginator = CappedPaginator(works, SEARCH_PAGE_SIZE, cap=SEARCH_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
-    context = {"query": query, "page": page, "run": run, "unknown_identifier": lookup is not None}
+    context = {"query": query, "plan": plan, "page": page, "run": run, "unknown_identifier": lookup is not None}
     return search_response(request, form, context, page_number=page.number)
 
 
@@ -200,6 +210,7 @@ def doi(request: HttpRequest, doi: str) -> HttpResponse:
 
 
 @vary_on_headers("HX-Request")
+@cached_page(view_name="paper", parameters=CITER_TABLE_PARAMETERS)
 def paper(request: HttpRequest, key: str) -> HttpResponse:
     """The paper page; an htmx request (sorting or paging the citer table) gets the table alone."""
     page = PaperPage.build(key, view="paper")
@@ -232,6 +243,7 @@ def paper_data(request: HttpRequest, key: str) -> HttpResponse:
 # --- FAIR ---
 
 
+@cached_page(view_name="paper_fair")
 def paper_fair(request: HttpRequest, key: str) -> HttpResponse:
     """A paper's full FAIR evaluation: sub-scores, every check with its evidence and fix, history."""
     work, _ = find_paper(key, view="paper_fair")
@@ -241,3 +253,52 @@ def paper_fair(request: HttpRequest, key: str) -> HttpResponse:
 def methodology(request: HttpRequest) -> HttpResponse:
     """How DataRank and the FAIR score are made, with figures from the live corpus."""
     return render(request, "pages/methodology.html", methodology_figures())
+
+
+# --- Badges, the embed card and bulk downloads ---
+
+
+def badge_svg(request: HttpRequest, key: str) -> HttpResponse:
+    """`/badges/W….svg`: the paper's DataRank as an SVG badge (`?fair=1` adds its FAIR score)."""
+    figures = badges.figures_for_key(key, view="badge_svg", fair=badges.wants_fair(request))
+    return badges.badge_response(request, figures, kind="svg")
+
+
+def badge_json(request: HttpRequest, key: str) -> HttpResponse:
+    """`/badges/W….json`: the same as a shields.io endpoint."""
+    figures = badges.figures_for_key(key, view="badge_json", fair=badges.wants_fair(request))
+    return badges.badge_response(request, figures, kind="json")
+
+
+def doi_badge(request: HttpRequest, doi: str, kind: str) -> HttpResponse:
+    """`/badges/doi/10.….svg` and `.json`: the badge of the corpus paper with that DOI."""
+    return badges.badge_response(request, badges.figures_for_doi(doi, fair=badges.wants_fair(request)), kind=kind)
+
+
+@xframe_options_exempt
+@csp_override(EMBED_CSP)
+@cached_page(view_name="embed")
+def embed(request: HttpRequest, key: str) -> HttpResponse:
+    """The card other sites frame: the one page that may be framed, by anyone."""
+    try:
+        work, run = find_paper(key, view="embed")
+    except NotFound as missing:
+        # Said inside the frame, where the embedding page shows it, with the status a page has.
+        return render(request, "pages/embed.html", {"missing": missing.message}, status=404)
+    return render(request, "pages/embed.html", embed_context(request, work, run))
+
+
+def downloads(request: HttpRequest) -> HttpResponse:
+    """The bulk dumps of the newest runs, read from their manifests (no database query)."""
+    return render(request, "pages/downloads.html", {"dumps": list_dumps(), "keep": settings.DATARANK_DUMPS_KEEP})
+
+
+def download_file(request: HttpRequest, folder: str, name: str) -> HttpResponse:
+    """One file of a dump, streamed with its Content-Length (in production the proxy serves
+    the folder itself: README)."""
+    file = open_served_file(folder, name)
+    if file is None:
+        raise NotFound(f"There is no download {folder}/{name}: the newest runs' dumps are listed on /downloads/.")
+    return FileResponse(
+        file, as_attachment=name != MANIFEST, filename=name, content_type=CONTENT_TYPES[Path(name).suffix]
+    )

@@ -47,6 +47,10 @@ def test_the_page_benchmark_serves_every_request_and_reports_every_figure():
         requests=24,
         workers=2,
         child_env=child_env_for(connection.settings_dict["NAME"]),
+        connections=8,
+        load_seconds=1.0,
+        warm_papers=20,
+        threads=2,
     )
 
     assert figures.errors == ()
@@ -63,8 +67,19 @@ def test_the_page_benchmark_serves_every_request_and_reports_every_figure():
     assert figures.page_ratio > 0 and figures.search_ratio > 0
     assert [query for query, _ in figures.search_by_query] == list(pages.SEARCH_QUERIES)
     assert sum(latencies.count for _, latencies in figures.search_by_query) == 24
+    # Phase W: warm pages under waitress, the server's time on one connection, then the load runs.
+    warm = figures.warm
+    assert warm.papers == 20 and warm.errors == ()
+    for percentiles in (warm.page_server, warm.minimal_server):
+        assert percentiles.count > 0 and 0 < percentiles.p50 <= percentiles.p99
+    for load in (warm.page_load, warm.minimal_load):
+        assert load.connections == 8 and load.requests > 0 and load.per_second > 0 and load.errors == ()
+    assert warm.server_ratio > 0 and warm.throughput_ratio > 0
     report = figures.report()
-    for label in ("Paper page:", "Minimal view (A):", "Page ratio:", "Search:", "Minimal view (B):", "Search ratio:"):
+    for label in (
+        *("Paper page:", "Minimal view (A):", "Page ratio:", "Search:", "Minimal view (B):", "Search ratio:"),
+        *("Warm pages (W):", "load, page:", "load, minimal:", "requests/s", "p99"),
+    ):
         assert label in report
 
 

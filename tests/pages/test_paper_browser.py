@@ -24,7 +24,7 @@ def paper_page(live_server, page):
     rescore_corpus()
     response = page.goto(f"{live_server.url}/papers/W{PAPER}/")
     assert response.status == 200
-    assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    assert "script-src 'self';" in response.headers["content-security-policy"]
     # plotly.js comes when the graph nears the viewport; mouse positions are in the viewport too.
     page.locator("#citation-graph").scroll_into_view_if_needed()
     page.wait_for_function("() => document.getElementById('citation-graph').dataset.selected === ''")
@@ -253,6 +253,6 @@ def test_a_graph_of_two_thousand_citers_draws_and_answers_a_click_in_time(live_s
     answered = time.monotonic() - started
 
     print(f"2,001 nodes: page and graph drawn in {drawn:.2f} s, a click highlighted in {answered:.2f} s")
-    # Generous bounds for a loaded two-core machine; the figures go to the issue notes.
+    # Generous bounds for a loaded two-core machine; the printed figures are the measurement.
     assert drawn < 15 and answered < 3
     assert page.console_errors == []

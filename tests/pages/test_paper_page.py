@@ -70,10 +70,17 @@ def page_of(client, number: int = PAPER, **params):
     return client.get(f"/papers/W{number}/", params)
 
 
-# Query counts
+# Query counts: the page as it is built, with the rendered-page cache off
+# (tests/pages/test_page_cache.py counts the page served from it).
+
+
+@pytest.fixture
+def page_cache_off(settings):
+    settings.DATARANK_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.mark.parametrize("citer_count", [3, 60])
+@pytest.mark.usefixtures("page_cache_off")
 def test_the_page_takes_the_same_number_of_queries_however_many_citers(client, django_assert_num_queries, citer_count):
     build_paper(citer_count)
     rescore_corpus()
@@ -84,6 +91,7 @@ def test_the_page_takes_the_same_number_of_queries_however_many_citers(client, d
         assert page_of(client).status_code == 200
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_a_second_view_reads_the_graph_and_distribution_from_the_cache(client, django_assert_num_queries, scored):
     page_of(client)
 
@@ -297,6 +305,7 @@ def test_an_unreadable_sort_or_page_shows_a_table_anyway(client, scored, params)
     assert "Page " in text(response)
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_an_htmx_request_gets_the_table_alone(client, django_assert_num_queries, scored):
     with django_assert_num_queries(3):
         response = client.get(f"/papers/W{PAPER}/", {"page": "2"}, headers={"HX-Request": "true"})
