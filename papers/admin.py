@@ -2,13 +2,15 @@
 OpenAlex and are read-only here; the one thing an admin decides is a paper's corpus override."""
 
 import re
+from collections.abc import Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Q, QuerySet, Value, When
@@ -25,9 +27,13 @@ from papers.datapaper import check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Correction, FairSignal, RefreshRun, Work
 from papers.openalex.refresh import going_refresh
 from papers.openalex.tracking import untrack_paper
+from papers.search import add_to_vocabulary
 from papers.tasks import refresh_papers_task
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 from scoring.tasks import FAIR_TASK_BATCH, evaluate_fair_task
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
 
 OPENALEX_KEY = re.compile(r"^(?:https?://openalex\.org/)?([WA])(\d{1,19})$", re.IGNORECASE)
 
@@ -41,7 +47,7 @@ class OpenAlexIdSearch(admin.ModelAdmin):
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         match = OPENALEX_KEY.match(search_term.strip())
         fields = self.openalex_id_fields.get(match.group(1).upper(), ()) if match else ()
-        if not fields:
+        if match is None or not fields:
             return super().get_search_results(request, queryset, search_term)
         number = int(match.group(2))
         by_id = Q()
@@ -90,11 +96,32 @@ class CorpusEntryInline(admin.StackedInline):
         return False
 
 
+class EmptyShownValuesFilter(admin.AllValuesFieldListFilter):
+    """A column's values as filter links, with the empty string shown as "(empty)": the stock
+    filter makes it a link with no text, which a screen reader reads as nothing at all."""
+
+    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
+        empty = changelist.get_query_string({self.lookup_kwarg: ""}, [self.lookup_kwarg_isnull])
+        for choice in super().choices(changelist):
+            if choice["query_string"] == empty:
+                choice = {**choice, "display": f"(empty){choice['display']}"}
+            yield choice
+
+
+class CorpusOverrideRowForm(forms.ModelForm):
+    """A changelist row's override select, named for its work: the column heading names no row,
+    so without it every select reads the same to a screen reader."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["override"].widget.attrs["aria-label"] = f"Corpus override of W{self.instance.work_id}"
+
+
 # Evaluations are rows of FairEvaluation: whoever may add them may ask for new ones.
 FAIR_PERMISSION = "scoring.add_fairevaluation"
 
 
-class FairActions:
+class FairActions(admin.ModelAdmin):
     """The "Re-evaluate FAIR" action, for works and corpus entries alike (an entry's pk is its work's)."""
 
     def has_reevaluate_fair_permission(self, request: HttpRequest) -> bool:
@@ -127,7 +154,7 @@ class WorkAdmin(FairActions, ReadOnlyFromOpenAlex):
         "is_retracted",
         "fetched_at",
     )
-    list_filter = ("corpus_entry__in_corpus", "type", "is_oa", "is_retracted")
+    list_filter = ("corpus_entry__in_corpus", ("type", EmptyShownValuesFilter), "is_oa", "is_retracted")
     list_select_related = ("corpus_entry",)
     search_fields = ("title", "=doi")
     openalex_id_fields = {"W": ("id",)}
@@ -215,6 +242,9 @@ class CorpusEntryAdmin(FairActions, OpenAlexIdSearch):
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_changelist_form(self, request: HttpRequest, **kwargs) -> type[forms.ModelForm]:
+        return super().get_changelist_form(request, form=CorpusOverrideRowForm, **kwargs)
+
     def get_urls(self) -> list[URLPattern]:
         track = self.admin_site.admin_view(partial(track_papers_view, model_admin=self))
         return [path("track/", track, name="papers_corpusentry_track"), *super().get_urls()]
@@ -228,6 +258,7 @@ class CorpusEntryAdmin(FairActions, OpenAlexIdSearch):
 
     def _set_override(self, request: HttpRequest, queryset: QuerySet, override: str, outcome: str) -> None:
         updated = queryset.update(override=override)
+        add_to_vocabulary(queryset.values_list("work_id", flat=True))  # the papers it let in are searched
         self.message_user(request, f"{updated} entr{'y' if updated == 1 else 'ies'} {outcome}.", messages.SUCCESS)
 
     @admin.action(description="Force into the corpus")
@@ -295,7 +326,17 @@ class FairSignalAdmin(ReadOnlyFromOpenAlex):
 class RefreshRunAdmin(admin.ModelAdmin):
     """Refresh runs are written by the workers; here they are watched, never edited."""
 
-    list_display = ("id", "status", "progress", "list_calls", "started_at", "finished_at", "error_count")
+    list_display = (
+        "id",
+        "status",
+        "progress",
+        "list_calls",
+        "budget_remaining",
+        "started_at",
+        "finished_at",
+        "error_count",
+        "skipped_count",
+    )
     list_filter = ("status", "triggered_by")
     exclude = ("done_work_ids",)
 
@@ -306,6 +347,10 @@ class RefreshRunAdmin(admin.ModelAdmin):
     @admin.display(description="Errors")
     def error_count(self, run: RefreshRun) -> int:
         return len(run.errors)
+
+    @admin.display(description="Skipped records")
+    def skipped_count(self, run: RefreshRun) -> int:
+        return len(run.skipped_records)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -433,7 +478,7 @@ class CorrectionAdmin(OpenAlexIdSearch):
         if entry is not None:
             entry.override = override
             entry.save(update_fields=["override"])
-            flag = CHANGE
+            self.log_change(request, entry, message)
         else:
             work = correction.work
             verdict = check_data_paper(
@@ -448,7 +493,5 @@ class CorrectionAdmin(OpenAlexIdSearch):
                 override=override,
                 checked_at=timezone.now(),
             )
-            flag = ADDITION
-        LogEntry.objects.log_actions(
-            user_id=request.user.pk, queryset=[entry], action_flag=flag, change_message=message, single_object=True
-        )
+            self.log_addition(request, entry, message)
+        add_to_vocabulary([correction.work_id])
