@@ -7,7 +7,9 @@ call per paper, so the metadata must not spend any.
 
 A run is resumable: each paper finished is recorded in the run (`done_work_ids`) in the same
 write as the progress counters, so a task retried after a budget pause, or redelivered after its
-worker died, skips what is done and carries on with the rest.
+worker died, skips what is done and carries on with the rest. The same write keeps what the
+client learnt on the way: the malformed citer records it skipped for that paper, and the
+budget the server last reported.
 """
 
 import logging
@@ -21,7 +23,14 @@ from django.utils import timezone
 
 from papers.models import CorpusEntry, RefreshRun
 from papers.openalex.citers import pull_citers
-from papers.openalex.client import BudgetExhausted, OpenAlexClient, PermanentError, TransientError
+from papers.openalex.client import (
+    Budget,
+    BudgetExhausted,
+    OpenAlexClient,
+    PermanentError,
+    SkippedRecord,
+    TransientError,
+)
 from papers.openalex.ingest import load_records
 from papers.openalex.tracking import move_to_merged_work
 
@@ -81,15 +90,24 @@ def refresh_papers(
         for work_id in work_ids:
             if work_id in done:
                 continue
-            calls_before = client.list_calls
+            calls_before, skipped_before = client.list_calls, len(client.skipped)
             error = _refresh_one(work_id=work_id, client=client)
-            _record_paper(run_id=run_id, work_id=work_id, list_calls=client.list_calls - calls_before, error=error)
+            _record_paper(
+                run_id=run_id,
+                work_id=work_id,
+                list_calls=client.list_calls - calls_before,
+                error=error,
+                skipped=client.skipped[skipped_before:],
+                budget=client.budget,
+            )
     except BudgetExhausted as exc:
-        # The refused call counts: it is what the budget said no to.
+        # The refused call counts: it is what the budget said no to. The paper's skipped records
+        # are not kept: it is not done, and its pull is asked for again after the reset.
         RefreshRun.objects.filter(pk=run_id).update(
             status=RefreshRun.Status.PAUSED,
             resumes_at=exc.resets_at,
             list_calls=F("list_calls") + (client.list_calls - calls_before),
+            **_budget_fields(client.budget),
         )
         logger.warning("Refresh run %s paused until %s: %s", run_id, exc.resets_at, exc)
         raise
@@ -141,9 +159,12 @@ def _refresh_one(*, work_id: int, client: OpenAlexClient) -> str | None:
     return None
 
 
-def _record_paper(*, run_id: int, work_id: int, list_calls: int, error: str | None) -> None:
-    # Locked and checked, so a paper counted once stays counted once whoever else writes; each
-    # paper is its own commit, which is what lets the admin watch the run move.
+def _record_paper(
+    *, run_id: int, work_id: int, list_calls: int, error: str | None, skipped: list[SkippedRecord], budget: Budget
+) -> None:
+    # Locked and checked, so a paper counted once stays counted once whoever else writes (its
+    # skipped records too); each paper is its own commit, which is what lets the admin watch the
+    # run move.
     with transaction.atomic():
         run = RefreshRun.objects.select_for_update().get(pk=run_id)
         if work_id in run.done_work_ids:
@@ -153,7 +174,26 @@ def _record_paper(*, run_id: int, work_id: int, list_calls: int, error: str | No
         run.list_calls += list_calls
         if error is not None:
             run.errors = [*run.errors, {"work": work_id, "error": error}]
-        run.save(update_fields=["done_work_ids", "papers_done", "list_calls", "errors"])
+        run.skipped_records = [
+            *run.skipped_records,
+            *({"work": work_id, "record": record.key, "reason": record.reason} for record in skipped),
+        ]
+        said = _budget_fields(budget)
+        for name, value in said.items():
+            setattr(run, name, value)
+        run.save(update_fields=["done_work_ids", "papers_done", "list_calls", "errors", "skipped_records", *said])
+
+
+def _budget_fields(budget: Budget) -> dict[str, object]:
+    """The run's budget fields as the client last heard them; none at all when the server has
+    said nothing to this client yet (a redelivered task keeps the word the run already has)."""
+    if budget == Budget(limit=None, remaining=None, resets_at=None):
+        return {}
+    return {
+        "budget_limit": budget.limit,
+        "budget_remaining": budget.remaining,
+        "budget_resets_at": budget.resets_at,
+    }
 
 
 def _finish(run_id: int, *, on_finished: Callable[[], None] | None) -> RefreshRun:

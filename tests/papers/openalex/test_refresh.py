@@ -12,6 +12,7 @@ from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.refresh import refresh_papers, stale_papers, start_stale_refresh
 from papers.tasks import refresh_papers_task
+from scoring.models import FairEvaluation
 from tests.fake_openalex.app import Fault, synthetic_work
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,9 @@ def test_what_follows_a_finished_run_is_called_once_the_run_is_committed(corpus,
     finished.assert_called_once_with()
 
 
-def test_the_refresh_task_rescores_once_its_run_is_committed(corpus, django_capture_on_commit_callbacks):
+def test_the_refresh_task_evaluates_fair_and_rescores_once_its_run_is_committed(
+    corpus, django_capture_on_commit_callbacks
+):
     run = new_run()
 
     with (
@@ -118,6 +121,8 @@ def test_the_refresh_task_rescores_once_its_run_is_committed(corpus, django_capt
         refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
 
     rescore.assert_called_once_with()
+    # The refreshed records are evaluated for FAIR from what they say, before any outside source.
+    assert set(FairEvaluation.objects.filter(is_latest=True).values_list("work_id", flat=True)) == set(PAPERS)
 
 
 def test_a_paper_openalex_refuses_is_recorded_and_the_others_finish(corpus):
@@ -216,3 +221,63 @@ def test_a_finished_run_stops_the_polling(admin_client):
     fragment = admin_client.get(f"/admin/papers/refreshrun/{run.pk}/progress/")
 
     assert b"hx-trigger" not in fragment.content
+
+
+def broken_citer(number: int, *, of: int) -> dict:
+    """A citer parse_work refuses (its year is a word), the most cited so it is on the first page."""
+    return synthetic_work(number, cited_by_count=999, cites=[of]) | {"publication_year": "soon"}
+
+
+def test_a_run_records_the_budget_and_the_malformed_records_it_skipped(corpus):
+    corpus.add_works([broken_citer(299, of=2)])
+    before = timezone.now()
+
+    run = refresh_papers(run_id=new_run().pk, work_ids=list(PAPERS), client=OpenAlexClient())
+
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert run.errors == []  # a broken citer is not a failed paper
+    assert pulled_citers(2) == {201, 202}
+    (skipped,) = run.skipped_records
+    assert (skipped["work"], skipped["record"]) == (2, "https://openalex.org/W299")
+    assert "publication_year" in skipped["reason"]
+    # The server's word with the last response: three list calls spent of 10,000.
+    assert (run.budget_limit, run.budget_remaining) == (10_000, 9_997)
+    assert before + timedelta(seconds=39_950) < run.budget_resets_at < before + timedelta(seconds=39_970)
+
+
+def test_a_paused_run_shows_the_budget_spent_and_keeps_each_skip_once_when_resumed(corpus):
+    # W2's citers fill two pages: the broken one is on the first, the budget runs out on the second.
+    many = [synthetic_work(2000 + n, cited_by_count=1, cites=[2]) for n in range(120)]
+    corpus.add_works([broken_citer(299, of=2), *many])
+    corpus.inject(Fault.budget_exhausted(), path=r"cites:W2\b.*cursor=[^*&]")
+    run = new_run()
+
+    with pytest.raises(BudgetExhausted):
+        refresh_papers(run_id=run.pk, work_ids=list(PAPERS))
+
+    run.refresh_from_db()
+    assert (run.status, run.budget_limit, run.budget_remaining) == (RefreshRun.Status.PAUSED, 10_000, 0)
+    assert abs(run.budget_resets_at - run.resumes_at) < timedelta(seconds=1)  # each read off the same header
+    assert run.skipped_records == []  # W2 is not done: its pull is asked for again after the reset
+
+    refresh_papers_task.apply(args=(run.pk, list(PAPERS)))
+
+    run.refresh_from_db()
+    assert run.status == RefreshRun.Status.SUCCEEDED
+    assert [(skip["work"], skip["record"]) for skip in run.skipped_records] == [(2, "https://openalex.org/W299")]
+    assert run.budget_remaining == corpus.remaining == 9_995
+
+
+def test_the_admin_shows_the_budget_and_the_skipped_records_of_a_run(corpus, admin_client):
+    corpus.add_works([broken_citer(299, of=2)])
+    run = refresh_papers(run_id=new_run().pk, work_ids=list(PAPERS), client=OpenAlexClient())
+
+    page = admin_client.get(f"/admin/papers/refreshrun/{run.pk}/change/").content.decode()
+    changelist = admin_client.get("/admin/papers/refreshrun/").content.decode()
+
+    assert "1 skipped record" in page
+    assert "OpenAlex budget: 9997 of 10000 list calls left, resets at" in page
+    assert "https://openalex.org/W299" in page
+    assert "publication_year" in page
+    assert '<td class="field-budget_remaining">9997</td>' in changelist
+    assert '<td class="field-skipped_count">1</td>' in changelist
