@@ -14,5 +14,7 @@ admin.site.site_title = "DataRank admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    # Before the pages: their catch-all would answer an HTML 404 for any API URL.
+    path("api/", include("datarank_site.api.urls")),
     path("", include("datarank_site.pages.urls")),
 ]
