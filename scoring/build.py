@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from scoring.engine import CorpusInputs, CorpusScores
 from scoring.models import PaperScore, ScoringRun, SnapshotBuild
-from scoring.services import SCORE_COLUMNS, score_column, start_run
+from scoring.services import SCORE_COLUMNS, run_published, score_column, start_run
 
 # PaperScore rows per batch sent to the database.
 BATCH = 5000
@@ -93,6 +93,7 @@ def publish_run(
     run.citers_read = len(np.unique(inputs.link_citing))
     run.data_as_of = data_as_of
     run.save()
+    run_published(run)
     return run
 
 

@@ -13,11 +13,13 @@ import fcntl
 import logging
 import math
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -26,6 +28,9 @@ from papers.models import Work
 from scoring.engine import CorpusScores, score_corpus
 from scoring.inputs import load_corpus
 from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
+
+if TYPE_CHECKING:
+    import psycopg
 
 ALGORITHM = "datarank-1hop-v1"
 ABANDONED = "abandoned: its worker stopped"
@@ -66,12 +71,14 @@ class RunLock:
     kernel lets go when the process dies."""
 
     def __init__(self) -> None:
-        self._connection = None  # PostgreSQL
-        self._file = None  # SQLite
+        self._connection: psycopg.Connection | None = None  # PostgreSQL
+        self._file: BinaryIO | None = None  # SQLite
 
     def hold(self, run_id: int) -> None:
         if connection.vendor == "postgresql":
-            self._connection = connection.Database.connect(**connection.get_connection_params(), autocommit=True)
+            import psycopg  # the driver Django's PostgreSQL backend uses, not needed on SQLite
+
+            self._connection = psycopg.connect(**connection.get_connection_params(), autocommit=True)
             self._connection.execute("SELECT pg_advisory_lock(%s, %s)", (RUN_LOCK_KEY, run_id))
         else:
             self._file = _lock_file(run_id).open("wb")
@@ -145,9 +152,7 @@ def fail_run(*, run: ScoringRun, error: str) -> bool:
     return bool(marked)
 
 
-def start_run(
-    *, damping: float, cap: int, started_by: AbstractBaseUser | None, lock: RunLock | None = None
-) -> ScoringRun:
+def start_run(*, damping: float, cap: int, started_by: User | None, lock: RunLock | None = None) -> ScoringRun:
     """Claim the one "running" slot (the run_one_running constraint), first marking failed a
     running run that will never finish (its process died, or it is stuck past the cutoff).
 
@@ -176,7 +181,7 @@ def start_run(
 
 
 def rescore_corpus(
-    *, damping: float | None = None, cap: int | None = None, started_by: AbstractBaseUser | None = None
+    *, damping: float | None = None, cap: int | None = None, started_by: User | None = None
 ) -> ScoringRun:
     """Score every corpus paper as one run; the run becomes current only if it all succeeds.
 
@@ -193,7 +198,19 @@ def rescore_corpus(
     finally:
         lock.release()
     logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
+    run_published(run)
     return run
+
+
+def run_published(run: ScoringRun) -> None:
+    """What follows a run's success, once the transaction that saves it commits: a worker writes
+    its bulk dump (scoring.dumps). A broker that cannot be reached is logged, never raised: the
+    run stands without its dump."""
+    if settings.DATARANK_DUMPS_KEEP < 1:
+        return
+    from scoring.tasks import write_dump_task  # the task module imports this one
+
+    transaction.on_commit(partial(write_dump_task.delay, run.pk), robust=True)
 
 
 def _score(run: ScoringRun) -> None:

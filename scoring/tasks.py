@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from papers.datacite import DataCiteClient
 from papers.facts import gather_facts, recheck_data_papers, save_signals
+from scoring.dumps import write_dump
 from scoring.fair.evaluate import arrived_work_ids, save_evaluations, stale_work_ids
+from scoring.models import ScoringRun
 from scoring.services import RescoreAlreadyRunning, rescore_corpus
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,15 @@ def rescore_corpus_task(started_by_id: int | None = None) -> int | None:
         # Not a failure: the run in progress rescores the corpus, so retrying would only queue a duplicate.
         logger.info("Rescore skipped: %s", exc)
         return None
+
+
+@shared_task
+def write_dump_task(run_id: int) -> int | None:
+    """Write a succeeded run's bulk dump (scoring.dumps) and drop the dumps past
+    DATARANK_DUMPS_KEEP; returns its row count, or None for a run that is gone or did not succeed."""
+    run = ScoringRun.objects.filter(pk=run_id).first()
+    dump = write_dump(run=run) if run is not None else None
+    return dump.rows if dump else None
 
 
 # --- FAIR evaluation ---

@@ -50,6 +50,17 @@ urlpatterns = [
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/fair/$", views.paper_fair, name="paper_fair"),
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/correction/$", corrections.correction, name="paper_correction"),
     path("about/methodology/", views.methodology, name="methodology"),
+    # Badges, the embed card (the one page other sites may frame) and the bulk dumps.
+    re_path(r"^badges/(?P<key>[Ww][0-9]{1,19})\.svg$", views.badge_svg, name="badge_svg"),
+    re_path(r"^badges/(?P<key>[Ww][0-9]{1,19})\.json$", views.badge_json, name="badge_json"),
+    re_path(r"^badges/doi/(?P<doi>.+)\.(?P<kind>svg|json)$", views.doi_badge, name="doi_badge"),
+    re_path(r"^embed/(?P<key>[Ww][0-9]{1,19})/$", views.embed, name="embed"),
+    path("downloads/", views.downloads, name="downloads"),
+    re_path(
+        r"^downloads/files/(?P<folder>run-[0-9]{1,19})/(?P<name>[A-Za-z0-9.-]{1,80})$",
+        views.download_file,
+        name="download_file",
+    ),
     path("doi/<path:doi>", views.doi, name="doi"),
     # Browsers ask for /favicon.ico whatever the page links: the icon is the SVG the pages link.
     path("favicon.ico", favicon, name="favicon"),

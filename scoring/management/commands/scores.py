@@ -6,27 +6,10 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import F
 
 from scoring.datarank import format_top_percent
-from scoring.models import PaperScore, ScoringRun
-
-COLUMNS = [
-    "openalex_id",
-    "doi",
-    "datarank",
-    "base_contribution",
-    "network_contribution",
-    "citing_works",
-    "citers_with_signal",
-    "self_citations_excluded",
-    "rank",
-    "top_percent",
-    "tier",
-    "cohort_size",
-    "cohort_top_percent",
-]
-FLOATS = {"datarank", "base_contribution", "network_contribution", "top_percent", "cohort_top_percent"}
+from scoring.dumps import CSV_COLUMNS, csv_cells, score_rows
+from scoring.models import ScoringRun
 
 
 class Command(BaseCommand):
@@ -45,11 +28,8 @@ class Command(BaseCommand):
         run = ScoringRun.objects.current()
         if run is None:
             raise CommandError("Nothing has been scored yet: run `python manage.py rescore` first.")
-        fields = ["work_id", "work__doi", *COLUMNS[2:]]
-        # NULLS LAST said outright: PostgreSQL and SQLite put nulls at opposite ends by default.
-        scores = PaperScore.objects.filter(run=run).order_by(F("rank").asc(nulls_last=True), "work_id")
-        results = scores.values_list(*fields).iterator(chunk_size=5000)
-        rows = (dict(zip(COLUMNS, values, strict=True)) for values in results)
+        # The rows and their cells are the bulk dumps' too (scoring.dumps).
+        rows = score_rows(run)
         try:
             if output_format == "csv":
                 self.write_csv(rows)
@@ -58,19 +38,15 @@ class Command(BaseCommand):
         except BrokenPipeError:
             # `scores | head` closed the pipe: stop quietly, as other command-line tools do,
             # closing the cursor while the connection is still open.
-            results.close()
+            rows.close()
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
 
     def write_csv(self, rows) -> None:
         writer = csv.writer(self.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(CSV_COLUMNS)
         for row in rows:
-            row["openalex_id"] = f"W{row['openalex_id']}"
-            # An empty cell is a figure the paper does not have (DESIGN.md §1), never a zero.
-            writer.writerow(
-                ["" if value is None else repr(value) if name in FLOATS else value for name, value in row.items()]
-            )
+            writer.writerow(csv_cells(row))
 
     def write_table(self, run: ScoringRun, rows) -> None:
         self.stdout.write(
