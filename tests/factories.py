@@ -10,6 +10,7 @@ from django.utils import timezone
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
+from papers.search import add_to_vocabulary
 from scoring.models import PaperScore, ScoringRun
 from tests.fake_openalex.fixtures import recorded_works
 
@@ -24,6 +25,7 @@ def make_work(number: int, *, title: str = "", corpus: bool | None = False, **fi
         CorpusEntry.objects.create(
             work=work, check_passed=corpus, confidence=0.9 if corpus else 0.1, included=corpus, checked_at=NOW
         )
+        add_to_vocabulary([work.id])  # as every way works come in does
     return work
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Literal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from papers.datapaper import check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
 from papers.openalex.records import WorkRecord
+from papers.search import add_to_vocabulary
 
 CorpusMode = Literal["data", "all", "none"]
 
@@ -100,8 +101,7 @@ def _load_batch(
     fresh = [
         record
         for record in by_id.values()
-        if not (record.id in held and record.openalex_updated and held[record.id]
-                and record.openalex_updated < held[record.id])
+        if not ((known := held.get(record.id)) and record.openalex_updated and record.openalex_updated < known)
     ]  # fmt: skip
 
     Work.objects.bulk_create(
@@ -113,6 +113,8 @@ def _load_batch(
         [(record.id, cited) for record in by_id.values() for cited in record.referenced_ids], seen_at=fetched_at
     )
     corpus_added = _save_corpus_entries(fresh, corpus=corpus, checked_at=fetched_at) if corpus != "none" else 0
+    if corpus != "none":
+        add_to_vocabulary(record.id for record in fresh)
     if sample_statistics:
         _sample_statistics()
     _refresh_self_citations(list(by_id))
@@ -166,10 +168,13 @@ def _topic_data(record: WorkRecord) -> dict | None:
     return {level: {"id": number, "name": name} for level, (number, name) in record.primary_topic._asdict().items()}
 
 
-def _fit(value: str, model: type, field: str) -> str:
+def _fit(value: str, model: type[models.Model], field: str) -> str:
     """Cut free text to its column: one over-long venue name must not fail a whole batch. A parsed
     record is within its columns already (records.CAPS); this guards records made by hand."""
-    return value[: model._meta.get_field(field).max_length]
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.CharField):
+        raise TypeError(f"{model.__name__}.{field} is not a text column")
+    return value[: column.max_length]
 
 
 def _save_authors(records: list[WorkRecord]) -> int:
@@ -215,8 +220,9 @@ def _insert_links(pairs: list[tuple[int, int]], *, seen_at: datetime) -> int:
         return 0
     quote = connection.ops.quote_name
     meta = Citation._meta
+    columns = {field.name: field.column for field in meta.concrete_fields if field.column}
     citing, cited, flag, seen = (
-        quote(meta.get_field(name).column) for name in ("citing", "cited", "is_self_citation", "first_seen_at")
+        quote(columns[name]) for name in ("citing", "cited", "is_self_citation", "first_seen_at")
     )
     table = quote(meta.db_table)
     with connection.cursor() as cursor:

@@ -55,6 +55,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 from django.db import connection
+from duckdb.func import FunctionNullHandling
 
 from papers.datapaper import DATA_JOURNALS, NEVER_DATA_PAPERS, check_data_paper
 from papers.models import Author, Authorship, Citation, CorpusEntry, Work
@@ -68,6 +69,7 @@ from papers.openalex.records import (
     normalize_doi,
     parse_work,
 )
+from papers.search import rebuild_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -354,9 +356,9 @@ class SnapshotBuild:
             self._part_outputs[part.index] = output
             if not output.exists():
                 pending.append((part, output))
-        listed = [part.listed_records for part, _ in pending]
+        listed = [part.listed_records for part, _ in pending if part.listed_records is not None]
         if pending:
-            self.progress.started("extract parts", None if None in listed else sum(listed))
+            self.progress.started("extract parts", sum(listed) if len(listed) == len(pending) else None)
         read = 0
         with _disk_errors(self.workdir), ThreadPoolExecutor(max_workers=self.threads) as pool:
             for (part, problem), (_, output) in zip(pool.map(self._extract_part, pending), pending, strict=True):
@@ -694,6 +696,7 @@ class SnapshotBuild:
             extra=(fetched_at, CorpusEntry.Override.NONE, fetched_at),
             update_columns=["check_passed", "confidence", "reasons", "included", "checked_at"],
         )
+        written["search_words"] = rebuild_vocabulary()
         return written
 
 
@@ -906,7 +909,8 @@ class _Watch:
     def __init__(self, db: duckdb.DuckDBPyConnection, progress: Progress, stage: str, total: int | None) -> None:
         self.db, self.progress, self.stage, self.total = db, progress, stage, total
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
+        # Started only for a stage with a total.
+        self._thread = threading.Thread(target=self._watch, args=(total or 0,), daemon=True)
 
     def __enter__(self) -> None:
         if self.total:
@@ -917,7 +921,7 @@ class _Watch:
         if self._thread.is_alive():
             self._thread.join()
 
-    def _watch(self) -> None:
+    def _watch(self, total: int) -> None:
         while not self._stop.wait(PROGRESS_EVERY):
             try:
                 percent = self.db.query_progress()
@@ -925,7 +929,7 @@ class _Watch:
                 return
             # -1: no statement is running at this instant (between two of a stage's statements).
             if percent >= 0:
-                self.progress.advanced(self.stage, int(self.total * min(percent, 100.0) / 100))
+                self.progress.advanced(self.stage, int(total * min(percent, 100.0) / 100))
 
 
 class _disk_errors:
@@ -937,14 +941,13 @@ class _disk_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, error, trace) -> bool:
+    def __exit__(self, kind, error, trace) -> None:
         if error is not None and _out_of_disk(error):
             free = shutil.disk_usage(self.workdir).free
             raise SnapshotError(
                 f"out of disk in the work dir {self.workdir} ({free / 1e9:.1f} GB free): nothing was published; "
                 "free some space (or point --workdir elsewhere) and run the build again — finished stages are kept"
             ) from error
-        return False
 
 
 def _out_of_disk(error: BaseException) -> bool:
@@ -956,8 +959,8 @@ def _install_functions(db: duckdb.DuckDBPyConnection) -> None:
     exactly (HTML entities, percent-encoded DOIs, odd dates, the data-paper check); each is
     called only on the rows that need it."""
     db.create_function("dr_clean_py", clean_text, ["VARCHAR"], "VARCHAR")
-    db.create_function("dr_doi_py", _doi_or_none, ["VARCHAR"], "VARCHAR", null_handling="special")
-    db.create_function("dr_date_py", _date_or_none, ["VARCHAR"], "DATE", null_handling="special")
+    db.create_function("dr_doi_py", _doi_or_none, ["VARCHAR"], "VARCHAR", null_handling=FunctionNullHandling.SPECIAL)
+    db.create_function("dr_date_py", _date_or_none, ["VARCHAR"], "DATE", null_handling=FunctionNullHandling.SPECIAL)
     db.create_function("dr_problem_py", _problem, ["VARCHAR"], "VARCHAR")
     db.create_function(
         "dr_check",

@@ -1,0 +1,103 @@
+"""The search vocabulary: the typo rule, and every way works come in keeping it up to date."""
+
+import json
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from papers.models import SearchWord
+from papers.openalex.ingest import load_records
+from papers.openalex.records import parse_work
+from papers.openalex.snapshot import export_held, held_corpus_ids
+from papers.search import add_to_vocabulary, allowed_typos, interpret, rebuild_vocabulary
+from tests.factories import make_work
+from tests.papers.openalex.test_snapshot import new_build, over_long_work, write_part
+
+
+def vocabulary() -> dict[str, int]:
+    return dict(SearchWord.objects.values_list("word", "frequency"))
+
+
+@pytest.mark.parametrize(("word", "typos"), [("data", 0), ("ocean", 1), ("imagenet", 1), ("databases", 2)])
+def test_five_to_eight_letters_may_have_one_typo_nine_or_more_two(word, typos):
+    assert allowed_typos(word) == typos
+
+
+def record(number: int, title: str) -> dict:
+    return {"id": f"https://openalex.org/W{number}", "title": title, "type": "dataset", "cited_by_count": 1}
+
+
+@pytest.mark.django_db
+def test_the_loader_adds_the_corpus_titles_words_once_however_often_a_work_comes_in():
+    records = [parse_work(record(1, "Ocean heat: a DATASET")), parse_work(record(2, "Ocean salinity"))]
+    load_records(records, corpus="all", fetched_at=timezone.now())
+    load_records(records[:1], corpus="all", fetched_at=timezone.now())
+
+    assert vocabulary() == {"ocean": 2, "heat": 1, "a": 1, "dataset": 1, "salinity": 1}
+
+
+@pytest.mark.django_db
+def test_citers_bring_no_words():
+    load_records([parse_work(record(3, "Citing glaciers"))], corpus="none", fetched_at=timezone.now())
+
+    assert vocabulary() == {}
+
+
+@pytest.mark.django_db
+def test_a_rebuild_counts_every_title_again_and_forgets_words_no_title_holds():
+    work = make_work(1, title="Ocean heat", corpus=True)
+    make_work(2, title="Ocean salinity", corpus=True)
+    make_work(3, title="Outside the corpus", corpus=False)
+    work.title = "Ocean warmth"
+    work.save()
+
+    assert rebuild_vocabulary() == 3
+    assert vocabulary() == {"ocean": 2, "warmth": 1, "salinity": 1}
+
+
+@pytest.mark.django_db
+def test_adding_works_outside_the_corpus_adds_nothing():
+    make_work(3, title="Outside the corpus", corpus=False)
+
+    assert add_to_vocabulary([3]) == 0 and vocabulary() == {}
+
+
+@pytest.mark.django_db
+def test_a_snapshot_publish_rebuilds_the_vocabulary(tmp_path):
+    SearchWord.objects.create(word="stale", frequency=9)
+    line = {**over_long_work(10, every_key=True), "type": "dataset", "title": "Glacier mass balance"}
+    write_part(tmp_path / "works" / "part.jsonl.gz", [json.dumps(line).encode()])
+    build = new_build(tmp_path / "works", tmp_path / "work")
+    build.extract()
+    build.check()
+    held = export_held()
+    build.references(extra_corpus_ids=held_corpus_ids(held))
+    build.citers(held=held)
+    with transaction.atomic():
+        written = build.publish_corpus(fetched_at=timezone.now())
+    build.close()
+
+    assert vocabulary() == {"glacier": 1, "mass": 1, "balance": 1} and written["search_words"] == 3
+
+
+@pytest.mark.django_db
+def test_the_plan_names_corrections_and_dropped_words():
+    make_work(1, title="ImageNet: a large-scale hierarchical image database", corpus=True)
+
+    plan = interpret("Imagnet qzx hierarchcal imag")
+
+    assert plan.corrected == {"imagnet": "imagenet", "hierarchcal": "hierarchical"}
+    assert plan.dropped == ("qzx",)
+    assert plan.shown_query == "imagenet hierarchical imag"
+    assert [word.known for word in plan.words] == [False, False, True]
+
+
+@pytest.mark.django_db
+def test_a_paper_an_admin_forces_into_the_corpus_brings_its_words(admin_client):
+    make_work(1, title="Permafrost boreholes", corpus=False)
+
+    admin_client.post(reverse("admin:papers_corpusentry_changelist"), {"action": "force_in", "_selected_action": ["1"]})
+
+    assert vocabulary() == {"permafrost": 1, "boreholes": 1}
