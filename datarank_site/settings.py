@@ -316,7 +316,7 @@ DATARANK_DUMPS_KEEP = env_int("DATARANK_DUMPS_KEEP", 3, minimum=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     # Static files only: no inline script runs, so a page needs no nonce and can be cached whole.
     "script-src": [CSP.SELF],

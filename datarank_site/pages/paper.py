@@ -27,7 +27,7 @@ from datarank_site.pages.fair import fair_for_page
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from datarank_site.pages.templatetags.titles import title_text
 from papers.models import Citation, CorpusEntry, Work
-from scoring.explain import Standing, not_yet_scored, standing, why_this_datarank
+from scoring.explain import Explanation, Pending, Standing, not_yet_scored, standing, why_this_datarank
 from scoring.models import SCORE_FIELDS, PaperScore, RunParameters, ScoredWork, ScoringRun
 
 HISTOGRAM_BINS = 40
@@ -97,13 +97,14 @@ class PaperPage:
 
     def standing_data(self) -> dict | None:
         """The standing for data.json: the sentences the page shows and what they are based on."""
-        shown = self.standing()
-        if shown is None:
+        shown, run, work = self.standing(), self.run, self.work
+        # standing() is None without a run, so `run is None` only tells mypy so.
+        if shown is None or run is None:
             return None
-        run, work = self.run, self.work
         cohort = None
-        if work.cohort_size:
-            year = work.publication_year
+        year = work.publication_year
+        # Only a paper with a publication year has a cohort (scoring.engine.cohort_array).
+        if work.cohort_size and year is not None:
             cohort = {"subfield": subfield_name(work), "subfield_id": work.subfield_id, "years": [year - 1, year + 1]}
         return {
             "ranked": shown.ranked,
@@ -129,19 +130,35 @@ class PaperPage:
     def context(self, query: QueryDict) -> dict:
         """Everything paper.html shows."""
         work, run = self.work, self.run
-        split = score_split(work, self.citers, damping=self.parameters.damping) if work.datarank is not None else None
-        if split is None:
+        split: Split | None = None
+        why: Pending | Explanation
+        if work.datarank is None:
             why = not_yet_scored(cited_by_count=work.cited_by_count, citers_held=len(self.citers.kept))
         else:
+            split = score_split(work, self.citers, damping=self.parameters.damping)
+            # with_score reads every SCORE_FIELD off the run's one PaperScore row, whose columns
+            # are NOT NULL: a work with a DataRank has all of them.
+            citing, with_signal = work.citing_works, work.citers_with_signal
+            excluded, cap_bound = work.self_citations_excluded, work.cap_bound
+            base, network = work.base_contribution, work.network_contribution
+            if (
+                base is None
+                or network is None
+                or citing is None
+                or with_signal is None
+                or excluded is None
+                or cap_bound is None
+            ):
+                raise ValueError(f"{work.openalex_id} has a DataRank but not every figure of its score")
             why = why_this_datarank(
                 cited_by_count=work.cited_by_count,
-                base_contribution=work.base_contribution,
-                network_contribution=work.network_contribution,
+                base_contribution=base,
+                network_contribution=network,
                 datarank=work.datarank,
-                citing_works=work.citing_works,
-                citers_with_signal=work.citers_with_signal,
-                self_citations_excluded=work.self_citations_excluded,
-                cap_bound=work.cap_bound,
+                citing_works=citing,
+                citers_with_signal=with_signal,
+                self_citations_excluded=excluded,
+                cap_bound=cap_bound,
                 base_percent=split.base_percent,
                 network_percent=split.network_percent,
                 b=split.b,
@@ -293,14 +310,17 @@ class Split:
         return 100 - self.base_percent
 
 
-def score_split(work: Work, citers: Citers, *, damping: float) -> Split:
+def score_split(work: ScoredWork, citers: Citers, *, damping: float) -> Split:
     """For a scored `work`. B and N come from the run's figures; only a damping of exactly 0 or 1,
     which zeroes one of them, makes them fall back on today's count and citers."""
-    total = work.base_contribution + work.network_contribution
+    base, network = work.base_contribution, work.network_contribution
+    if base is None or network is None:
+        raise ValueError(f"{work.openalex_id} has no score to split")
+    total = base + network
     return Split(
-        base_percent=100 * work.base_contribution / total if total else 0.0,
-        b=work.base_contribution / (1 - damping) if damping < 1 else math.log1p(work.cited_by_count),
-        n=work.network_contribution / damping if damping > 0 else math.fsum(row.term for row in citers.kept),
+        base_percent=100 * base / total if total else 0.0,
+        b=base / (1 - damping) if damping < 1 else math.log1p(work.cited_by_count),
+        n=network / damping if damping > 0 else math.fsum(row.term for row in citers.kept),
     )
 
 

@@ -18,6 +18,7 @@ from datarank_site.pages.embeds import EMBED_CSP, embed_context
 from datarank_site.pages.errors import NotFound
 from datarank_site.pages.fair import fair_page
 from datarank_site.pages.forms import RankingForm, SearchForm, Sort, ranked_subfields
+from datarank_site.pages.http import HtmxHttpRequest
 from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.page_cache import CITER_TABLE_PARAMETERS, cached_page
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
@@ -26,7 +27,7 @@ from papers.models import Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
 from papers.search import interpret
 from scoring.dumps import CONTENT_TYPES, MANIFEST, list_dumps, open_served_file
-from scoring.models import ScoredWork, ScoringRun
+from scoring.models import ScoredWork, ScoredWorkQuerySet, ScoringRun
 
 HOME_PAPERS = 50
 SEARCH_PAGE_SIZE = 25
@@ -45,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @vary_on_headers("HX-Request")
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HtmxHttpRequest) -> HttpResponse:
     """Results as you type: an htmx request gets only the results partial, so the same URL
     serves both and `Vary` keeps caches from handing one the other's answer."""
     form = SearchForm(request.GET)
@@ -73,7 +74,7 @@ def search(request: HttpRequest) -> HttpResponse:
     works = ScoredWork.objects.matching(plan).defer(*LONG_FIELDS).with_score(run.id if run else None)
     works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
     if form.cleaned_data["tier"] is not None:
-        works = works.filter(tier=form.cleaned_data["tier"])
+        works = works.in_tier(form.cleaned_data["tier"])
     works = order_results(works, form.cleaned_data["sort"])
     paginator = CappedPaginator(works, SEARCH_PAGE_SIZE, cap=SEARCH_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
@@ -81,7 +82,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return search_response(request, form, context, page_number=page.number)
 
 
-def results_partial(request: HttpRequest) -> str:
+def results_partial(request: HtmxHttpRequest) -> str:
     """The search box in the header swaps results into <main>, which needs the results'
     region around them; the search page's own controls, and the home page's box (which must
     outlive the swap, or it loses focus and the keys typed next), swap into that region."""
@@ -90,7 +91,7 @@ def results_partial(request: HttpRequest) -> str:
     )
 
 
-def search_response(request: HttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:
+def search_response(request: HtmxHttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:
     # Links and the address bar carry what was asked, not every empty field the form sent.
     search_query = form.query_string()
     context = {"form": form, "search_query": search_query, **context}
@@ -103,7 +104,7 @@ def search_response(request: HttpRequest, form: SearchForm, context: dict, *, pa
 
 
 @vary_on_headers("HX-Request")
-def ranking(request: HttpRequest) -> HttpResponse:
+def ranking(request: HtmxHttpRequest) -> HttpResponse:
     """The ranked papers in DataRank order, a page at a time, straight off the (run, rank) index;
     narrowed, if asked, to a tier, a subfield and a span of publication years."""
     run = ScoringRun.objects.current()
@@ -177,7 +178,7 @@ def identifier_lookup(text: str) -> Q | None:
     return Q(id=number) if number <= MAX_WORK_ID else Q(pk__in=[])
 
 
-def filter_years(works: WorkQuerySet, start: int | None, end: int | None) -> WorkQuerySet:
+def filter_years[Works: WorkQuerySet](works: Works, start: int | None, end: int | None) -> Works:
     if start is not None:
         works = works.filter(publication_year__gte=start)
     if end is not None:
@@ -185,8 +186,9 @@ def filter_years(works: WorkQuerySet, start: int | None, end: int | None) -> Wor
     return works
 
 
-def order_results(works: WorkQuerySet, sort: str) -> WorkQuerySet:
-    """Every order ends on the id so that pages never repeat or skip a paper."""
+def order_results(works: ScoredWorkQuerySet, sort: str) -> ScoredWorkQuerySet:
+    """Every order ends on the id so that pages never repeat or skip a paper. The works carry
+    their score (`with_score`), which gives them the `rank` ordered by."""
     by_rank = F("rank").asc(nulls_last=True)
     if sort == Sort.DATARANK:
         return works.order_by(by_rank, "id")
@@ -211,7 +213,7 @@ def doi(request: HttpRequest, doi: str) -> HttpResponse:
 
 @vary_on_headers("HX-Request")
 @cached_page(view_name="paper", parameters=CITER_TABLE_PARAMETERS)
-def paper(request: HttpRequest, key: str) -> HttpResponse:
+def paper(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """The paper page; an htmx request (sorting or paging the citer table) gets the table alone."""
     page = PaperPage.build(key, view="paper")
     if request.htmx:
@@ -293,7 +295,7 @@ def downloads(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/downloads.html", {"dumps": list_dumps(), "keep": settings.DATARANK_DUMPS_KEEP})
 
 
-def download_file(request: HttpRequest, folder: str, name: str) -> HttpResponse:
+def download_file(request: HttpRequest, folder: str, name: str) -> FileResponse:
     """One file of a dump, streamed with its Content-Length (in production the proxy serves
     the folder itself: README)."""
     file = open_served_file(folder, name)
