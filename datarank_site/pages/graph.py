@@ -101,9 +101,6 @@ class Bins:
         # A corpus whose scores are all equal still gets one bin of non-zero width.
         return (self.high - self.low) / self.count if self.high > self.low else 1.0
 
-    def index(self, value: float) -> int:
-        return min(max(int((value - self.low) // self.width), 0), self.count - 1)
-
     def centres(self) -> list[float]:
         return [self.low + (i + 0.5) * self.width for i in range(self.count)]
 

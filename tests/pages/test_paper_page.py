@@ -9,12 +9,14 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from papers.models import CorpusEntry, FairSignal, Work
 from scoring.datarank import format_score
-from scoring.models import ScoringRun
+from scoring.fair.metrics import METHOD_VERSION
+from scoring.models import FairEvaluation, ScoringRun
 from scoring.services import rescore_corpus
-from tests.factories import NOW, cite, make_run, make_score, make_work, text, write
+from tests.factories import NOW, cite, make_corpus_paper, make_run, make_score, make_work, text, write
 
 pytestmark = pytest.mark.django_db
 
@@ -250,13 +252,30 @@ def test_the_score_history_lists_each_succeeded_run(client, scored):
     assert f"{runs[1]} current" in page
 
 
-def test_the_summary_gives_the_calibrated_fair_score_when_there_is_one(client, scored, monkeypatch):
-    from datarank_site.pages import paper
+def evaluated(work_id: int, raw: float, *, provisional: bool = False) -> None:
+    FairEvaluation.objects.create(
+        work_id=work_id, method_version=METHOD_VERSION, evaluated_at=timezone.now(), f=raw, a=raw, i=raw, r=raw,
+        raw=raw, provisional=provisional,
+    )  # fmt: skip
 
-    fair = paper.fair_for_page(scored)
-    monkeypatch.setattr(paper, "fair_for_page", lambda work: {**fair, "fair_calibrated": 59.0})
 
-    assert "Its calibrated FAIR score is 59/100." in text(page_of(client))
+def test_the_summary_gives_the_calibrated_fair_score_when_there_is_one(client, scored):
+    others = [make_corpus_paper(9100000000031, title="Other one"), make_corpus_paper(9100000000032, title="Two")]
+    evaluated(scored.id, 40.0)
+    evaluated(others[0].id, 20.0)
+    evaluated(others[1].id, 90.0)
+
+    # 2 of the 3 evaluated papers score at most 40: 66.7, shown whole.
+    assert "Its calibrated FAIR score is 67/100." in text(page_of(client))
+
+
+def test_the_summary_says_when_the_fair_score_is_provisional(client, scored):
+    make_corpus_paper(9100000000031, title="Other one")
+    evaluated(9100000000031, 20.0)
+    evaluated(scored.id, 40.0, provisional=True)
+
+    # Placed among the complete evaluations, of which it is not one: 1 of 1 at or below.
+    assert "Its calibrated FAIR score is 100/100 (provisional: some checks are still to make)." in text(page_of(client))
 
 
 # The citer table
