@@ -266,14 +266,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # live in the database they all share (the table is made by papers' migration 0009). Its increment
 # is a read then a write, not atomic: concurrent requests from one client can slip a few past the
 # limit, which is acceptable for a suggestion form.
+CACHE_URL = env_str("CACHE_URL", "")
 CACHES = {
-    "default": cache_from_url(env_str("CACHE_URL", "")),
-    "ratelimit": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "datarank_ratelimit",
-        # Counters expire within the hour; culling early would forget who was limited.
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
-    },
+    "default": cache_from_url(CACHE_URL),
+    # Rate-limit counters must be shared by every process that serves: in Redis when the site has
+    # one, else in a database table (each process's memory would let a client through once per
+    # process).
+    "ratelimit": (
+        {**cache_from_url(CACHE_URL), "KEY_PREFIX": "datarank-ratelimit"}
+        if urlsplit(CACHE_URL).scheme in {"redis", "rediss"}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "datarank_ratelimit",
+            # Counters expire within the hour; culling early would forget who was limited.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 # How long a rendered paper or FAIR page is kept. Its key changes when a run publishes, when the

@@ -130,3 +130,18 @@ def test_sqlite_connections_run_in_wal_mode(db):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "backend"),
+    [
+        ("redis://127.0.0.1:6379/13", "datarank_site.cache.ForgivingRedisCache"),
+        ("", "django.core.cache.backends.db.DatabaseCache"),
+    ],
+)
+def test_rate_limits_are_counted_in_redis_when_the_site_has_one_else_in_the_database(cache_url, backend):
+    shown = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.CACHES['ratelimit']['BACKEND'])",
+        CACHE_URL=cache_url,
+    )  # fmt: skip
+    assert shown.stdout.strip().splitlines()[-1] == backend, shown.stderr
