@@ -361,10 +361,19 @@ def _cues(text: str) -> list[str]:
     """The distinct cues in the text, in order of first appearance (place names left out)."""
     found: dict[str, None] = {}
     for match in _CUE.finditer(text):
-        cue = CUES[int(match.lastgroup[1:])][0]
+        cue = _cue_of(match)
         if _not_a_cue(cue, match, text) is None:
             found[cue] = None
     return list(found)
+
+
+def _cue_of(match: re.Match[str]) -> str:
+    """The cue a match of _CUE found. Every alternative of _CUE is a named group `c<n>`, so a
+    match always has a last group."""
+    group = match.lastgroup
+    if group is None:
+        raise ValueError(f"{match.group()!r} is not a match of _CUE")
+    return CUES[int(group[1:])][0]
 
 
 def _not_a_cue(cue: str, match: re.Match, text: str) -> str | None:
@@ -392,7 +401,7 @@ def _title_cues(title: str) -> tuple[list[str], tuple[list[str], str] | None, li
     phrase = ""
     notes: list[str] = []
     for match in _CUE.finditer(title):
-        cue = CUES[int(match.lastgroup[1:])][0]
+        cue = _cue_of(match)
         why = _not_a_cue(cue, match, title)
         if why:
             notes.append(why)

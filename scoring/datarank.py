@@ -53,11 +53,6 @@ class Breakdown:
     kept: tuple[Citer, ...]
     """The citers that count, in cap order (most cited first)."""
 
-    @property
-    def base_share(self) -> float:
-        """Base contribution / DataRank (0 for a zero score): the page's "5% base" figure."""
-        return self.base_contribution / self.datarank if self.datarank else 0.0
-
 
 @dataclass(frozen=True, slots=True)
 class Rank:

@@ -128,7 +128,7 @@ class WorkRecord:
 _OPENALEX_ID = re.compile(r"(?:^|/)([A-Za-z])([0-9]+)/?$")
 
 
-def openalex_number(key: str, *, kind: str | None = None) -> int:
+def openalex_number(key: object, *, kind: str | None = None) -> int:
     """`W2108598243`, `w2108598243` or `https://openalex.org/W2108598243` -> 2108598243.
 
     With `kind` ("W", "A", …) the id must be of that entity."""
@@ -202,7 +202,7 @@ def parse_work(raw: Any) -> WorkRecord:
         oa_status=cuts.text(_text(open_access, "oa_status", where="open_access.oa_status"), "oa_status", "oa_status"),
         is_retracted=_flag(raw, "is_retracted"),
         indexed_in=[
-            cuts.text(_string(item, "indexed_in"), f"indexed_in[{number}]", "indexed_in")
+            cuts.text(_string(item, f"indexed_in[{number}]"), f"indexed_in[{number}]", "indexed_in")
             for number, item in enumerate(_list(raw, "indexed_in"), start=1)
         ],
         topics=[cuts.text(name, f"topics[{number}].display_name", "topic_name") for number, name in _topics(raw)],
@@ -417,7 +417,9 @@ def _repository_locations(raw: Mapping) -> list[tuple[int, str, str, str]]:
         url = location.get(url_key) or ""
         if not isinstance(url, str):
             raise RecordError(f"locations[{number}] has a URL that is not a string")
-        found.append((number, _text(source, "display_name", where=f"locations[{number}].source"), url_key, url))
+        found.append(
+            (number, _text(source, "display_name", where=f"locations[{number}].source.display_name"), url_key, url)
+        )
     return found
 
 

@@ -447,3 +447,209 @@ def test_confidence_stays_between_zero_and_one():
         abstract="We present a database, a corpus, a cohort and a benchmark.",
     )
     assert 0.99 < verdict.confidence <= 1
+
+
+# DataCite's resource type
+
+
+def test_it_passes_a_datacite_data_paper():
+    verdict = check(datacite_resource_type="DataPaper", title="Soil moisture of the Sahel")
+    assert verdict.passed
+    assert verdict.confidence == pytest.approx(WEIGHTS["DataCite DataPaper"])
+    assert verdict.reasons == ("DataCite resource type is DataPaper",)
+    assert fired(verdict) == {"DataCite DataPaper"}
+
+
+@pytest.mark.parametrize(("given", "name"), [(" dataset ", "DataCite Dataset"), ("DATAPAPER", "DataCite DataPaper")])
+def test_the_datacite_resource_type_is_read_ignoring_case_and_spaces(given, name):
+    assert fired(check(datacite_resource_type=given)) == {name}
+
+
+@pytest.mark.parametrize("resource_type", ["Text", "JournalArticle", "Software", "", None])
+def test_other_datacite_resource_types_are_no_signal(resource_type):
+    verdict = check(datacite_resource_type=resource_type, title="Soil moisture of the Sahel")
+    assert verdict.signals == ()
+    assert not verdict.passed
+
+
+def test_the_openalex_type_is_read_ignoring_case_and_spaces():
+    assert fired(check(type=" Dataset ")) == {"dataset type"}
+    assert not check(type=" Erratum ", datacite_resource_type="Dataset").passed
+
+
+# Every cue word, in the title and in the abstract
+
+
+CUE_WORDS = [
+    ("dataset", ["dataset", "datasets", "data-set", "data-sets"]),
+    ("data set", ["data set", "data sets"]),
+    ("database", ["database", "databases"]),
+    ("data descriptor", ["data descriptor", "data descriptors"]),
+    ("data paper", ["data paper", "data papers"]),
+    ("data note", ["data note", "data notes"]),
+    ("data resource", ["data resource", "data resources"]),
+    ("corpus", ["corpus", "corpora", "corpuses"]),
+    ("atlas", ["atlas", "atlases"]),
+    ("cohort", ["cohort", "cohorts"]),
+    ("biobank", ["biobank", "biobanks"]),
+    ("catalogue", ["catalogue", "catalogues", "catalog", "catalogs"]),
+    ("inventory", ["inventory", "inventories"]),
+    ("compilation", ["compilation", "compilations"]),
+]
+CUE_FORMS = [(cue, word) for cue, words in CUE_WORDS for word in words]
+
+
+def test_the_cue_words_tested_are_every_cue():
+    assert [cue for cue, _ in CUE_WORDS] == [cue for cue, _ in papers.datapaper.CUES]
+
+
+@pytest.mark.parametrize(("cue", "word"), CUE_FORMS)
+def test_every_cue_word_in_a_title_passes_it(cue, word):
+    verdict = check(title=f"Glaciers of Svalbard: the {word} of 2020")
+    assert verdict.passed
+    assert verdict.reasons == (f"title mentions '{cue}'",)
+    assert verdict.confidence == pytest.approx(WEIGHTS["title cue"])
+
+
+@pytest.mark.parametrize(("cue", "word"), CUE_FORMS)
+def test_every_cue_word_in_an_abstract_counts_as_an_abstract_cue(cue, word):
+    verdict = check(abstract=f"Glaciers of Svalbard, and the {word.upper()} of 2020.")
+    assert verdict.reasons == (f"abstract mentions '{cue}'",)
+    assert verdict.confidence == pytest.approx(WEIGHTS["abstract cue"])
+    assert not verdict.passed
+
+
+def test_a_cue_used_and_a_cue_offered_in_one_title_count_as_offered():
+    verdict = check(title="A new database of glaciers built from a satellite dataset")
+    assert fired(verdict) == {"title cue"}
+    assert verdict.reasons == ("title mentions 'database'",)
+
+
+def test_several_title_cues_are_listed_in_order_in_one_reason():
+    verdict = check(title="An atlas, a catalogue and a database of lakes")
+    assert verdict.reasons == ("title mentions 'atlas', 'catalogue' and 'database'",)
+    (signal,) = verdict.signals
+    assert (signal.name, signal.times) == ("title cue", 1)
+
+
+def test_a_cue_after_a_clause_break_is_offered_even_if_an_earlier_clause_uses_data():
+    verdict = check(title="Mapping with satellites: a new inventory of landslides")
+    assert fired(verdict) == {"title cue"}
+    used = check(title="Mapping landslides with a new inventory")
+    assert fired(used) == {"title cue used"}
+    assert used.reasons == ("title mentions 'inventory' only as data it uses: 'with a new inventory'",)
+
+
+def test_the_title_announcement_is_not_counted_again_as_a_cue():
+    verdict = check(title="Dataset: A database of glaciers")
+    assert fired(verdict) == {"title announces data", "title cue"}
+    assert verdict.reasons == ("title announces data: 'Dataset:'", "title mentions 'database'")
+    alone = check(title="Dataset: Glaciers of Svalbard")
+    assert alone.reasons == ("title announces data: 'Dataset:'",)
+
+
+def test_markup_in_a_title_is_no_part_of_its_words():
+    verdict = check(title="A <i>data</i>base of <b>glaciers</b>")
+    assert verdict.reasons == ("title mentions 'database'",)
+
+
+def test_markup_in_an_abstract_separates_words():
+    verdict = check(abstract="Glaciers<br/>dataset<p>of 2020</p>")
+    assert verdict.reasons == ("abstract mentions 'dataset'",)
+
+
+def test_an_abstract_introducing_data_and_mentioning_cues_gets_both_signals():
+    verdict = check(abstract="We  present\n a new atlas of glaciers, with a catalogue and a cohort and a corpus.")
+    assert verdict.reasons == (
+        "abstract introduces data: 'We present a new atlas'",
+        "abstract mentions 'atlas', 'catalogue', 'cohort' and 'corpus'",
+    )
+    assert verdict.confidence == pytest.approx(1 - 0.5 * 0.85**3, abs=1e-4)
+    assert verdict.passed
+
+
+def test_a_deposit_describes_itself_only_at_the_opening_of_its_description():
+    opening = "This data set contains glacier outlines."
+    assert fired(check(abstract=opening)) == {"abstract introduces data", "abstract cue"}
+    late = "x " * 150 + opening
+    assert "abstract introduces data" not in fired(check(abstract=late))
+
+
+def test_the_words_at_the_edge_of_the_opening_still_count():
+    # DESCRIPTION_OPENING characters are searched: a self-description ending at the last one counts.
+    phrase = "This deposit contains"
+    edge = "x" * (papers.datapaper.DESCRIPTION_OPENING - len(phrase) - 1) + " " + phrase
+    assert len(edge) == papers.datapaper.DESCRIPTION_OPENING
+    assert check(abstract=edge).reasons == ("abstract describes a deposit: 'This deposit contains'",)
+    # Past the opening, the verb is not seen.
+    assert check(abstract="x" * len(" contains") + edge).signals == ()
+
+
+def test_a_general_repository_needs_a_repository_source_too():
+    assert check(venue="Zenodo", source_type="journal").signals == ()
+    assert fired(check(venue="Zenodo", source_type=" Repository ")) == {"general repository"}
+
+
+def test_a_data_repository_named_like_a_general_one_counts_as_a_data_repository():
+    verdict = check(venue="Zenodo Data Services", source_type="repository")
+    assert fired(verdict) == {"data repository"}
+
+
+def test_a_venue_name_is_shown_with_its_whitespace_collapsed():
+    verdict = check(venue="  Scientific \n Data ")
+    assert verdict.reasons == ("published in the data journal Scientific Data",)
+
+
+def test_a_signal_says_how_often_it_counts_only_when_more_than_once():
+    once = papers.datapaper.Signal("title cue", "title mentions 'atlas'", 0.6)
+    twice = papers.datapaper.Signal("abstract cue", "abstract mentions 'atlas' and 'corpus'", 0.15, 2)
+    assert str(once) == "title mentions 'atlas' (0.60)"
+    assert str(twice) == "abstract mentions 'atlas' and 'corpus' (2 x 0.15)"
+
+
+def test_signals_combine_as_a_noisy_or_rounded_to_four_places():
+    signal = papers.datapaper.Signal
+    assert combine([]) == 0
+    assert combine([signal("a", "a", 0.5), signal("b", "b", 0.5)]) == 0.75
+    assert combine([signal("a", "a", 0.15, 3)]) == round(1 - 0.85**3, 4) == 0.3859
+    assert combine([signal("a", "a", 1 / 3)]) == 0.3333
+
+
+# The threshold edge
+
+
+def test_just_under_half_fails_and_half_passes():
+    # 1 - (1 - 0.45)(1 - 0.15) = 0.5325 passes; 0.45 alone does not; 0.5 exactly does.
+    assert check(title='Supplementary material from "Sabah tomography"').passed is False
+    assert check(title='Supplementary material from "Sabah tomography"', abstract="A dataset.").passed is True
+    assert check(abstract="This file contains the borehole logs.").confidence == PASS_AT
+    assert check(abstract="This file contains the borehole logs.").passed is True
+
+
+@pytest.mark.parametrize("never", sorted(NEVER_DATA_PAPERS))
+def test_a_never_data_type_keeps_the_reasons_it_would_have_had(never):
+    verdict = check(type=never, title="A database of river chemistry")
+    assert verdict.reasons == ("title mentions 'database'", f"OpenAlex type is {never}, which never shares data itself")
+    assert fired(verdict) == {"title cue"}
+
+
+def test_a_failed_check_says_passed_is_false_not_merely_falsy():
+    assert check(title="Localization of intraplate deformation").passed is False
+    assert check(type="retraction", title="A database of river chemistry").passed is False
+
+
+def test_the_words_after_a_title_announcement_keep_their_own_cues():
+    verdict = check(title='Data "Atlas of Svalbard glaciers"')
+    assert verdict.reasons == ("title announces data: 'Data \"'", "title mentions 'atlas'")
+
+
+def test_a_place_called_atlas_does_not_hide_the_cues_after_it():
+    verdict = check(title="The High Atlas fault database")
+    assert fired(verdict) == {"title cue"}
+    assert verdict.reasons == ("title mentions 'database'", "'High Atlas' is a place name, not an atlas")
+
+
+def test_only_the_clause_breaks_before_a_cue_decide_its_clause():
+    verdict = check(title="Mapping landslides with a new inventory: methods and results")
+    assert fired(verdict) == {"title cue used"}
+    assert verdict.reasons == ("title mentions 'inventory' only as data it uses: 'with a new inventory'",)

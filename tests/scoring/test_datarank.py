@@ -14,6 +14,8 @@ from scoring.datarank import (
     cap_order,
     citer_contribution,
     cohort_ranks,
+    format_score,
+    format_share,
     format_top_percent,
     rank_scores,
     score_paper,
@@ -109,7 +111,6 @@ def test_a_paper_with_no_citers_scores_its_base_only():
     assert (b.base_contribution, b.network_contribution, b.datarank) == (0.0, 0.0, 0.0)
     assert (b.citing_works, b.citers_with_signal, b.self_citations_excluded, b.cap_bound) == (0, 0, 0, False)
     assert b.kept == ()
-    assert b.base_share == 0.0
 
 
 def test_cap_order_is_most_cited_first_with_ties_by_id():
@@ -151,10 +152,12 @@ def test_it_rejects_an_invalid_damping_or_cap():
         score([], cap=0)
 
 
-def test_base_share_is_base_over_datarank():
-    b = score([Citer(2, 99, 1)], cited_by_count=99)
+@pytest.mark.parametrize("damping", [0, 1])
+def test_a_damping_of_0_or_1_is_allowed(damping):
+    b = score([Citer(2, 99, 1)], cited_by_count=99, damping=damping)
 
-    assert b.base_share == pytest.approx(0.15 / (0.15 + 0.85))
+    assert b.base_contribution == pytest.approx((1 - damping) * math.log(100))
+    assert b.network_contribution == pytest.approx(damping * math.log(100))
 
 
 def test_a_zero_score_is_not_ranked():
@@ -255,6 +258,59 @@ def test_a_paper_not_ranked_or_without_subfield_or_year_has_no_cohort():
 )
 def test_format_top_percent(top_percent, shown):
     assert format_top_percent(top_percent) == shown
+
+
+def test_the_ceiling_ignores_float_noise_within_a_millionth_of_a_boundary_and_no_more():
+    # 100·k/N carries noise such as 20.000000000000004; six decimals of the figure (in tenths under
+    # 10%) are kept, so whatever lies below them is noise and what lies above rounds up.
+    assert format_top_percent(0.50000004) == "0.5%"
+    assert format_top_percent(0.5000004) == "0.6%"
+    assert format_top_percent(20.0000002) == "20%"
+    assert format_top_percent(20.000002) == "21%"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (30.6, "30.6"),
+        (30.64, "30.6"),
+        (1.654, "1.7"),
+        (1.0, "1.0"),
+        (9.96, "10.0"),
+        (0.999, "1.0"),
+        (0.52, "0.52"),
+        (0.576, "0.58"),
+        (0.5, "0.50"),
+        (0.031, "0.031"),
+        (0.095, "0.095"),
+        (0.0095, "0.0095"),
+        (0.0996, "0.10"),
+        (0.000123, "0.00012"),
+        (0, "0"),
+        (-0.5, "0"),
+    ],
+)
+def test_format_score_gives_one_decimal_from_1_up_and_two_significant_digits_below(value, shown):
+    assert format_score(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("percent", "shown"),
+    [
+        (94.6, "95%"),
+        (5.4, "5%"),
+        (0, "0%"),
+        (0.2, "<1%"),
+        (0.999, "<1%"),
+        (1, "1%"),
+        (99, "99%"),
+        (99.01, ">99%"),
+        (99.8, ">99%"),
+        (100, "100%"),
+    ],
+)
+def test_format_share_never_reads_0_or_100_for_a_share_that_is_not(percent, shown):
+    assert format_share(percent) == shown
 
 
 citer_lists = st.lists(

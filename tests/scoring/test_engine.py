@@ -226,3 +226,78 @@ def test_the_engine_gives_cohort_percentiles_from_20_papers_as_the_reference_doe
         assert math.isnan(got[p]["cohort_top_percent"]) if want is None else got[p]["cohort_top_percent"] == want, p
     assert {got[p]["cohort_size"] for p in range(26, 45)} == {19}
     assert any(cohorts[p].top_percent is not None for p in range(1, 26) if p in cohorts)
+
+
+def plain_inputs(**changes) -> CorpusInputs:
+    """Papers 1, 2 and 3 (subfield 7, 2020), paper 1 cited by 2 and by the outside work 9."""
+    fields = {
+        "paper_ids": np.array([3, 1, 2], dtype=np.int64),
+        "paper_cited_by_count": np.array([0, 4, 1], dtype=np.int64),
+        "link_cited": np.array([1, 1], dtype=np.int64),
+        "link_citing": np.array([2, 9], dtype=np.int64),
+        "link_cited_by_count": np.array([1, 30], dtype=np.int64),
+        "link_referenced_works_count": np.array([2, 0], dtype=np.int64),
+        "link_self_citation": np.array([False, False]),
+        "paper_subfield": np.array([7, 7, 7], dtype=np.int64),
+        "paper_year": np.array([2020, 2020, 2020], dtype=np.int64),
+    }
+    return CorpusInputs(**(fields | changes))
+
+
+@pytest.mark.parametrize(("damping", "cap"), [(1.01, 5), (-0.01, 5), (2, 5), (0.85, 0)])
+def test_the_engine_rejects_a_damping_outside_0_to_1_or_a_cap_under_1(damping, cap):
+    with pytest.raises(ValueError) as error:
+        score_corpus(plain_inputs(), damping=damping, cap=cap)
+    assert str(error.value) in (
+        f"damping must lie between 0 and 1, got {damping}",
+        f"cap must be at least 1, got {cap}",
+    )
+    assert ("damping" if cap else "cap") in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "missing", [{"paper_subfield": None}, {"paper_year": None}, {"paper_subfield": None, "paper_year": None}]
+)
+def test_without_subfields_or_years_no_paper_has_a_cohort(missing):
+    scores = score_corpus(plain_inputs(**missing), damping=0.85, cap=5)
+    assert scores.cohort_size.tolist() == [0, 0, 0]
+    assert np.isnan(scores.cohort_top_percent).all()
+    assert scores.rank.tolist() == [1, 2, 0]
+
+
+def test_the_engine_takes_the_database_int32_arrays_and_returns_ids_and_counts_as_integers():
+    wide = plain_inputs()
+    narrow = {
+        name: getattr(wide, name).astype(np.int32)
+        for name in CorpusInputs.__slots__
+        if getattr(wide, name).dtype == np.int64
+    }
+    scores = score_corpus(plain_inputs(**narrow), damping=0.85, cap=5)
+    assert scores.paper_ids.dtype == np.int64 and scores.paper_ids.tolist() == [1, 2, 3]
+    assert scores.base_contribution.tolist() == pytest.approx([0.15 * math.log(5), 0.15 * math.log(2), 0.0])
+    assert scores.network_contribution.tolist() == pytest.approx([0.85 * (math.log(2) / 2 + math.log(31)), 0, 0])
+    assert scores.citing_works.tolist() == [2, 0, 0]
+    assert scores.cohort_size.tolist() == [2, 2, 0]
+    for name in ("rank", "tier", "citing_works", "citers_with_signal", "self_citations_excluded", "cohort_size"):
+        assert getattr(scores, name).dtype.kind == "i", name
+    assert scores.cap_bound.dtype == bool
+
+
+def test_a_cohort_of_exactly_20_has_a_percentile_and_any_id_above_0_is_a_subfield_or_year():
+    # 0 means unknown; subfield 1 and year 1 are as good as any other.
+    count = 20
+    inputs = CorpusInputs(
+        paper_ids=np.arange(1, count + 1, dtype=np.int64),
+        paper_cited_by_count=np.arange(1, count + 1, dtype=np.int64),
+        link_cited=np.array([], dtype=np.int64),
+        link_citing=np.array([], dtype=np.int64),
+        link_cited_by_count=np.array([], dtype=np.int64),
+        link_referenced_works_count=np.array([], dtype=np.int64),
+        link_self_citation=np.array([], dtype=bool),
+        paper_subfield=np.ones(count, dtype=np.int64),
+        paper_year=np.ones(count, dtype=np.int64),
+    )
+    scores = score_corpus(inputs, damping=0.85, cap=5)
+    assert scores.cohort_size.tolist() == [count] * count
+    # Paper 20 is the most cited: 1 of 20 scores at least as high.
+    assert scores.cohort_top_percent.tolist() == [100 * (count - i) / count for i in range(count)]

@@ -3,13 +3,14 @@ figures as the page's template filters print them."""
 
 import math
 
+import pytest
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.explain import Explanation, not_yet_scored, standing, why_this_datarank
+from scoring.explain import Explanation, Standing, not_yet_scored, standing, why_this_datarank
 
 D = 0.85
 NETWORK_HEAVY = (
@@ -309,3 +310,24 @@ def test_first_of_one_or_first_of_a_tie_of_all_says_nothing_and_the_page_says_so
         "All 40 ranked papers score the same, so being first says nothing."
     )
     assert stand(rank=1, top_percent=2.5, ranked_papers=40).caveat == ""
+
+
+def test_a_paper_not_ranked_has_no_cohort_and_no_caveat_whatever_its_cohort_figures():
+    shown = stand(rank=None, top_percent=None)
+
+    assert shown == Standing(
+        ranked=False,
+        corpus="Not ranked yet: no citation with signal; 9,879 other corpus papers of the 11,084 scored share that "
+        "state.",
+        cohort="",
+        caveat="",
+    )
+    assert shown.ranked is False
+
+
+@pytest.mark.parametrize(("rank", "top_percent"), [(None, 0.62), (3, None)])
+def test_a_paper_without_a_rank_or_without_a_top_percent_is_not_ranked(rank, top_percent):
+    shown = stand(rank=rank, top_percent=top_percent)
+
+    assert shown.ranked is False
+    assert shown.corpus.startswith("Not ranked yet")
