@@ -30,51 +30,95 @@ class WorkQuerySet[W: "Work"](models.QuerySet[W]):
         return self.filter(corpus_entry__in_corpus=True)
 
     def search(self, query: str) -> Self:
-        """Corpus papers whose title matches the query, typos forgiven, each annotated with its
-        `relevance` (higher is better); papers.search.interpret says how the words were read."""
+        """Corpus papers whose title, authors' names or venue match the query, typos forgiven,
+        each annotated with its `relevance` (higher is better); papers.search.interpret says how
+        the words were read."""
         from papers.search import interpret
 
         return self.matching(interpret(query))
 
     def matching(self, plan: "SearchPlan") -> Self:
-        """Corpus papers whose title has every word of the plan, as typed or corrected, ranked
-        by how many words it has as typed (or as a prefix, for the last), then within that:
+        """Corpus papers where every word of the plan, as typed or corrected, is in the title, an
+        author's name (through the authorships) or the venue, not necessarily all in one. Ranked
+        by how many words match as typed (or as a prefix, for the last), then papers whose title
+        holds every word above those that need an author or the venue, then within that:
         PostgreSQL, ts_rank of full-text search on the generated, GIN-indexed `title_search`
-        column (migration 0004; stemmed, so "datasets" finds "dataset"); elsewhere, each word
-        as a case-insensitive substring, the exact title first, then titles starting with it."""
+        column (migration 0004; stemmed, so "datasets" finds "dataset"; authors' names and
+        venues through GIN expression indexes, 0015); elsewhere, each word as a
+        case-insensitive substring, the exact title first, then titles starting with it."""
         works = self.in_corpus()
         if not plan.words:
             # Still annotated, so that ordering by relevance reads the same on an empty result.
             return works.annotate(relevance=Value(0.0, output_field=models.FloatField())).none()
         if connections[self.db].vendor == "postgresql":
             return works._matching_postgresql(plan)
+
+        def anywhere(forms: Sequence[str]) -> Q:
+            here = reduce(operator.or_, [Q(title__icontains=form) | Q(venue__icontains=form) for form in forms])
+            named = reduce(operator.or_, [Q(author__display_name__icontains=form) for form in forms])
+            return here | Q(Exists(Authorship.objects.filter(named, work_id=OuterRef("id"))))
+
         as_typed: list[Case] = []
         for word in plan.words:
-            works = works.filter(reduce(operator.or_, [Q(title__icontains=form) for form in word.forms]))
+            works = works.filter(anywhere(word.forms))
             if word.corrections:
-                as_typed.append(Case(When(title__icontains=word.typed, then=1), default=0))
+                as_typed.append(Case(When(anywhere([word.typed]), then=1), default=0))
+        in_title = reduce(
+            operator.and_, [reduce(operator.or_, [Q(title__icontains=f) for f in w.forms]) for w in plan.words]
+        )
         shown = plan.shown_query
-        title = Case(When(title__iexact=shown, then=2), When(title__istartswith=shown, then=1), default=0)
-        # The title's 0 to 2 stays below one more word as typed.
-        return works.annotate(relevance=sum(as_typed, Value(0)) * 3 + title)
+        title = Case(
+            When(title__iexact=shown, then=3), When(title__istartswith=shown, then=2), When(in_title, then=1), default=0
+        )
+        # The title's 0 to 3 stays below one more word as typed.
+        return works.annotate(relevance=sum(as_typed, Value(0)) * 4 + title)
 
     def _matching_postgresql(self, plan: "SearchPlan") -> Self:
-        # Only word characters reach to_tsquery (SEARCH_WORD cuts the query and the titles the
+        # Only word characters reach to_tsquery (SEARCH_WORD cuts the query and the texts the
         # vocabulary holds): its operators (& | ! : * ( ) < > ') never do, and the words travel
-        # as a parameter, never as SQL.
+        # as parameters, never as SQL.
         def term(form: str, word: "WordMatch") -> str:
             return f"{form}:*" if word.prefix and form == word.typed else form
 
-        tsquery = " & ".join(f"({' | '.join(term(form, word) for form in word.forms)})" for word in plan.words)
-        found = self.filter(RawSQL("title_search @@ to_tsquery('english', %s)", [tsquery], models.BooleanField()))
-        as_typed = [word for word in plan.words if word.corrections]
-        cases = ["CASE WHEN title_search @@ to_tsquery('english', %s) THEN 1 ELSE 0 END"] * len(as_typed)
-        # Normalisation 1 divides by 1 + log(title length), so a title about the words beats a
-        # long one that mentions them in passing; 32 maps the rank into [0, 1), below one more
-        # word as typed.
-        sql = " + ".join([*cases, "ts_rank(title_search, to_tsquery('english', %s), 33)"])
-        params = [term(word.typed, word) for word in as_typed] + [tsquery]
-        return found.annotate(relevance=RawSQL(sql, params, models.FloatField()))
+        def either(word: "WordMatch", forms: Sequence[str]) -> str:
+            return f"({' | '.join(term(form, word) for form in forms)})"
+
+        # One word in any of the three, each through its GIN index: the title's generated column,
+        # to_tsvector('english', venue) and to_tsvector('simple', display_name) (0015; names
+        # are not stemmed, and none of their words is a stop word). A word that is only a stop
+        # word for the titles (to_tsquery gives no lexeme) leaves the search as it did before: the
+        # last branch, a one-time filter that reads no row unless the word is one. Not an OR
+        # beside the IN, which would keep PostgreSQL from a semi-join.
+        def anywhere(query: str) -> Q:
+            holders = RawSQL(
+                """SELECT id FROM papers_work WHERE title_search @@ to_tsquery('english', %s)
+                UNION SELECT id FROM papers_work WHERE to_tsvector('english', venue) @@ to_tsquery('english', %s)
+                UNION SELECT a.work_id FROM papers_authorship a JOIN papers_author n ON n.id = a.author_id
+                    WHERE to_tsvector('simple', n.display_name) @@ to_tsquery('simple', %s)
+                UNION SELECT id FROM papers_work WHERE numnode(to_tsquery('english', %s)) = 0""",
+                [query] * 4,
+            )
+            return Q(id__in=holders)
+
+        found = self
+        for word in plan.words:
+            found = found.filter(anywhere(either(word, word.forms)))
+        as_typed = [
+            Case(When(anywhere(either(word, [word.typed])), then=Value(2.0)), default=Value(0.0))
+            for word in plan.words
+            if word.corrections
+        ]
+        # 1 when the title holds every word; normalisation 1 divides by 1 + log(title length),
+        # so a title about the words beats a long one that mentions them in passing; 32 maps the
+        # rank into [0, 1): both together stay below one more word as typed.
+        tsquery = " & ".join(either(word, word.forms) for word in plan.words)
+        title = RawSQL(
+            """CASE WHEN title_search @@ to_tsquery('english', %s) THEN 1 ELSE 0 END
+            + ts_rank(title_search, to_tsquery('english', %s), 33)""",
+            [tsquery, tsquery],
+            models.FloatField(),
+        )
+        return found.annotate(relevance=sum(as_typed, Value(0.0)) + title)
 
     def capped_citers_of(self, work_id: int, *, cap: int) -> Self:
         """The citers the score looks at, in the engine's order: the `cap` most cited citers
@@ -280,9 +324,10 @@ class CorpusEntry(models.Model):
 
 
 class SearchWord(models.Model):
-    """A word of the corpus papers' titles, as search cuts them (SEARCH_WORD, lower-case), with
-    how many corpus titles hold it: the vocabulary search corrects typos against
-    (papers/search.py). Loads add their titles' words; a snapshot build rebuilds it whole."""
+    """A word of the corpus papers' titles, authors' names and venues, as search cuts them
+    (SEARCH_WORD, lower-case), with how many corpus papers hold it in any of them: the vocabulary
+    search corrects typos against (papers/search.py). Loads add their papers' words; a snapshot
+    build rebuilds it whole."""
 
     word = models.CharField(max_length=SEARCH_WORD_MAX_LENGTH, primary_key=True)
     frequency = models.PositiveIntegerField(default=0)

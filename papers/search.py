@@ -1,17 +1,19 @@
-"""Typo-tolerant title search: what a query's words become before the titles are matched.
+"""Typo-tolerant search: what a query's words become before titles, authors and venues are matched.
 
-`interpret(query)` reads the vocabulary (SearchWord, the corpus titles' words) once and gives a
-SearchPlan: each word with the vocabulary words it also matches. A word of 5 to 8 letters matches
-the words within Damerau distance 1 (optimal string alignment: a transposition is one edit), a
-word of 9 or more within 2; the last word also matches as a prefix, as you type. A word too
-short to correct that no title holds is dropped, as Meilisearch drops a query's last words,
-rather than leaving the search empty; the page says which. WorkQuerySet.search matches the plan
-on either database, exact matches ranking above corrected ones.
+`interpret(query)` reads the vocabulary (SearchWord, the words of the corpus papers' titles,
+authors' names and venues) once and gives a SearchPlan: each word with the vocabulary words it
+also matches. A word of 5 to 8 letters matches the words within Damerau distance 1 (optimal
+string alignment: a transposition is one edit), a word of 9 or more within 2; the last word
+also matches as a prefix, as you type. A word too short to correct that no paper holds is
+dropped, as Meilisearch drops a query's last words, rather than leaving the search empty; the
+page says which. WorkQuerySet.search matches the plan on either database, exact matches
+ranking above corrected ones.
 
 Candidates are read in one query however long the query: each correctable word adds a length
 window (PostgreSQL narrows it with fuzzystrmatch's levenshtein_less_equal, at twice the
 distance since Levenshtein counts a transposition as two), and rapidfuzz's OSA distance decides."""
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from django.db import connection, transaction
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from papers.models import SEARCH_WORD, SEARCH_WORD_MAX_LENGTH, SearchWord, Work
+from papers.models import SEARCH_WORD, SEARCH_WORD_MAX_LENGTH, Authorship, SearchWord, Work
 
 # The corrections kept for a word, nearest and most frequent first.
 MAX_CORRECTIONS = 5
@@ -38,7 +40,7 @@ def title_words(title: str) -> set[str]:
 @dataclass(frozen=True)
 class WordMatch:
     """One query word: as typed (`prefix` for the last one) and the vocabulary words within its
-    typos. `known` says whether some title holds it as typed (or, for the last, as a prefix)."""
+    typos. `known` says whether some paper holds it as typed (or, for the last, as a prefix)."""
 
     typed: str
     prefix: bool
@@ -57,7 +59,7 @@ class SearchPlan:
 
     @property
     def corrected(self) -> dict[str, str]:
-        """The words no title holds as typed, each with the correction the results show."""
+        """The words no paper holds as typed, each with the correction the results show."""
         return {w.typed: w.corrections[0] for w in self.words if not w.known and w.corrections}
 
     @property
@@ -124,11 +126,18 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
 
 
 def add_to_vocabulary(work_ids: Iterable[int]) -> int:
-    """Add the title words of these works (those in the corpus) that the vocabulary lacks; the
-    words it holds keep their frequency, so loading a work again counts it once. Returns how
-    many words were new. Cheap enough for every batch a load or a tracked paper brings."""
-    titles = Work.objects.in_corpus().filter(id__in=list(work_ids)).values_list("title", flat=True)
-    counts = Counter(word for title in titles for word in title_words(title))
+    """Add the words of these works (those in the corpus: titles, venues, authors' names) that
+    the vocabulary lacks; the words it holds keep their frequency, so loading a work again
+    counts it once. Returns how many words were new. Cheap enough for every batch a load or a
+    tracked paper brings."""
+    ids = list(work_ids)
+    works = Work.objects.in_corpus().filter(id__in=ids).order_by("id").values_list("id", "title", "venue")
+    names = (
+        Authorship.objects.filter(work_id__in=works.values("id"))
+        .order_by("work_id")
+        .values_list("work_id", "author__display_name")
+    )
+    counts = _paper_words(works, names)
     if not counts:
         return 0
     held = set(SearchWord.objects.filter(word__in=list(counts)).values_list("word", flat=True))
@@ -138,14 +147,35 @@ def add_to_vocabulary(work_ids: Iterable[int]) -> int:
 
 
 def rebuild_vocabulary() -> int:
-    """Count every corpus title's words again, dropping the words no title holds any more;
+    """Count every corpus paper's words again, dropping the words no paper holds any more;
     a snapshot build's publication calls it. Returns the vocabulary's size."""
-    counts: Counter[str] = Counter()
-    for title in Work.objects.in_corpus().values_list("title", flat=True).iterator(chunk_size=5000):
-        counts.update(title_words(title))
+    works = Work.objects.in_corpus().order_by("id").values_list("id", "title", "venue")
+    names = (
+        Authorship.objects.filter(work__corpus_entry__in_corpus=True)
+        .order_by("work_id")
+        .values_list("work_id", "author__display_name")
+    )
+    counts = _paper_words(works.iterator(chunk_size=5000), names.iterator(chunk_size=5000))
     with transaction.atomic():
         SearchWord.objects.all().delete()
         SearchWord.objects.bulk_create(
             [SearchWord(word=word, frequency=count) for word, count in counts.items()], batch_size=2000
         )
     return len(counts)
+
+
+def _paper_words(works: Iterable[tuple[int, str, str]], names: Iterable[tuple[int, str]]) -> Counter[str]:
+    """How many papers hold each word in their title, venue or an author's name: both streams
+    in work order, merged so that a paper counts once for a word however often it has it. The
+    words are cut in Python, as the query is (SEARCH_WORD), so SQL cannot do it on SQLite."""
+    counts: Counter[str] = Counter()
+    by_work = itertools.groupby(names, key=lambda row: row[0])
+    pending = next(by_work, None)
+    for work_id, title, venue in works:
+        words = title_words(title) | title_words(venue)
+        while pending is not None and pending[0] <= work_id:
+            if pending[0] == work_id:
+                words.update(word for _, name in pending[1] for word in title_words(name))
+            pending = next(by_work, None)
+        counts.update(words)
+    return counts

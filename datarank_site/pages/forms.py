@@ -53,7 +53,7 @@ class Sort(models.TextChoices):
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="Search titles",
+        label="Search titles, authors and venues",
         required=False,
         strip=True,
         max_length=MAX_QUERY_LENGTH,

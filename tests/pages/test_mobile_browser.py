@@ -103,7 +103,7 @@ def test_the_home_page_with_results_typed_in_fits_a_phone(live_server, page, sam
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/")
 
-    page.get_by_label("Search paper titles").press_sequentially("data", delay=30)
+    page.get_by_label("Search papers by title, author or venue").press_sequentially("data", delay=30)
     page.wait_for_url("**/search/?q=data")
     page.locator("#results-heading").wait_for()
 

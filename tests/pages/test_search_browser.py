@@ -30,7 +30,9 @@ def test_typing_a_query_updates_the_results_and_the_address_bar(live_server, pag
     page.goto(live_server.url + "/search/")
     mark_document(page)
 
-    page.get_by_label("Words from the title, a DOI or an OpenAlex id").press_sequentially("glac", delay=40)
+    page.get_by_label("Words from the title, authors or venue, a DOI or an OpenAlex id").press_sequentially(
+        "glac", delay=40
+    )
 
     page.get_by_role("heading", name="30 papers match “glac”").wait_for()
     page.wait_for_url("**/search/?q=glac")
@@ -43,7 +45,7 @@ def test_typing_in_the_home_search_box_shows_results_in_place(live_server, page,
     page.goto(live_server.url + "/")
     mark_document(page)
 
-    page.get_by_label("Search paper titles").press_sequentially("ocean", delay=40)
+    page.get_by_label("Search papers by title, author or venue").press_sequentially("ocean", delay=40)
 
     page.get_by_role("heading", name="30 papers match “ocean”").wait_for()
     page.wait_for_url("**/search/?q=ocean")
@@ -64,7 +66,7 @@ def test_the_home_search_box_survives_the_results_and_keeps_the_keys_typed_after
 ):
     page.goto(live_server.url + "/")
     mark_document(page)
-    box = page.get_by_label("Search paper titles")
+    box = page.get_by_label("Search papers by title, author or venue")
 
     box.press_sequentially("benth", delay=40)
     # Past the 300 ms pause: the results for "benth" come in while the visitor goes on typing.

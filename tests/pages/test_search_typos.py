@@ -54,7 +54,7 @@ def test_a_word_of_four_letters_is_not_corrected_but_the_last_word_is_a_prefix(i
 def test_a_short_word_no_title_has_is_dropped_and_the_page_says_so(client, images):
     page = text(client.get("/search/", {"q": "qzx imagenet"}))
 
-    assert "Ignored “qzx”: no title has it." in page and "1 paper match" in page
+    assert "Ignored “qzx”: no paper has it." in page and "1 paper match" in page
     assert "ImageNet: A large-scale hierarchical image database" in page
     assert "Ignored" not in text(client.get("/search/", {"q": "imagenet"}))
 
@@ -62,7 +62,7 @@ def test_a_short_word_no_title_has_is_dropped_and_the_page_says_so(client, image
 def test_the_page_announces_the_correction(client, images):
     page = text(client.get("/search/", {"q": "imagnet"}))
 
-    assert "Showing results for imagenet: no title has “imagnet”." in page
+    assert "Showing results for imagenet: no paper has “imagnet”." in page
     assert "ImageNet: A large-scale hierarchical image database" in page
     assert "Showing results for" not in text(client.get("/search/", {"q": "imagenet"}))
 
@@ -70,7 +70,7 @@ def test_the_page_announces_the_correction(client, images):
 def test_the_htmx_fragment_announces_it_too(client, images):
     page = text(client.get("/search/", {"q": "databse imag"}, HTTP_HX_REQUEST="true"))
 
-    assert "Showing results for database imag: no title has “databse”." in page
+    assert "Showing results for database imag: no paper has “databse”." in page
 
 
 def test_exact_matches_rank_above_corrected_ones(images):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from papers.models import SearchWord
+from papers.models import Author, Authorship, SearchWord
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.snapshot import export_held, held_corpus_ids
@@ -58,6 +58,21 @@ def test_a_rebuild_counts_every_title_again_and_forgets_words_no_title_holds():
 
 
 @pytest.mark.django_db
+def test_authors_names_and_venues_bring_their_words_and_a_paper_counts_once_for_a_word():
+    work = make_work(1, title="Ocean heat", venue="Ocean Science", corpus=True)
+    make_work(2, title="Soil", venue="Earth System Science Data", corpus=True)
+    for number, name in [(1, "Li Fei-Fei"), (2, "Fei Ocean")]:
+        author = Author.objects.create(id=number, display_name=name)
+        Authorship.objects.create(work=work, author=author, position=number)
+
+    assert add_to_vocabulary([1]) == 2  # li, fei: the others came with the titles and venues
+    assert rebuild_vocabulary() == 9
+    assert vocabulary() == {
+        "ocean": 1, "heat": 1, "science": 2, "li": 1, "fei": 1, "soil": 1, "earth": 1, "system": 1, "data": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
 def test_adding_works_outside_the_corpus_adds_nothing():
     make_work(3, title="Outside the corpus", corpus=False)
 
@@ -79,7 +94,8 @@ def test_a_snapshot_publish_rebuilds_the_vocabulary(tmp_path):
         written = build.publish_corpus(fetched_at=timezone.now())
     build.close()
 
-    assert vocabulary() == {"glacier": 1, "mass": 1, "balance": 1} and written["search_words"] == 3
+    # The author "Short" brings its word; the venue and the other names are too long to be words.
+    assert vocabulary() == {"glacier": 1, "mass": 1, "balance": 1, "short": 1} and written["search_words"] == 4
 
 
 @pytest.mark.django_db

@@ -1,0 +1,79 @@
+"""Search reads authors' names and venues as well as titles (issue 16): the same cases on
+PostgreSQL and SQLite, typos corrected against their words too."""
+
+import pytest
+from django.db.models import F
+
+from papers.models import Author, Authorship, Work
+from papers.search import add_to_vocabulary, interpret
+from tests.factories import make_work, text
+
+pytestmark = pytest.mark.django_db
+
+IMAGENET, ESSD, SOCHER_TITLE = 1, 2, 3
+IMAGENET_AUTHORS = ["Jia Deng", "Wei Dong", "Richard Socher", "Li-Jia Li", "Kai Li", "Li Fei-Fei"]
+
+
+def with_authors(work: Work, names: list[str], first_id: int) -> None:
+    for position, name in enumerate(names):
+        author, _ = Author.objects.get_or_create(id=first_id + position, defaults={"display_name": name})
+        Authorship.objects.create(work=work, author=author, position=position)
+    add_to_vocabulary([work.id])  # as a load does once the authorships are written
+
+
+@pytest.fixture
+def papers(db):
+    imagenet = make_work(IMAGENET, title="ImageNet: A large-scale hierarchical image database", corpus=True)
+    with_authors(imagenet, IMAGENET_AUTHORS, 100)
+    essd = make_work(ESSD, title="Global carbon budget", venue="Earth System Science Data", corpus=True)
+    with_authors(essd, ["Pierre Friedlingstein"], 200)
+    make_work(SOCHER_TITLE, title="Socher and deng: a glacier dataset", corpus=True)
+    citer = make_work(4, title="Citing work", corpus=None)  # outside the corpus: never found
+    with_authors(citer, ["Li Fei-Fei"], 105)
+
+
+def found(query: str) -> list[int]:
+    return [work.id for work in Work.objects.search(query).order_by(F("relevance").desc(), "id")]
+
+
+@pytest.mark.parametrize("query", ["Deng Fei-Fei", "li fei-fei", "LI FEI-FEI", "richard socher imagenet"])
+def test_authors_names_find_their_papers(papers, query):
+    assert found(query) == [IMAGENET]
+
+
+def test_a_typo_in_an_authors_name_is_corrected_from_the_names(papers):
+    plan = interpret("richrd sochre")
+
+    assert plan.corrected == {"richrd": "richard", "sochre": "socher"}
+    assert found("richrd sochre") == [IMAGENET]
+    assert found("li fie-fei") == [IMAGENET]  # "fie" is too short to correct: dropped, as for titles
+    assert interpret("li fie-fei").dropped == ("fie",)
+
+
+def test_the_page_announces_the_name_correction(client, papers):
+    page = text(client.get("/search/", {"q": "friedlingstien"}))
+
+    assert "Showing results for friedlingstein: no paper has “friedlingstien”." in page
+    assert "Global carbon budget" in page
+
+
+def test_a_venue_name_finds_its_papers(papers):
+    assert found("Earth System Science Data") == [ESSD]
+    assert found("earth system sci") == [ESSD]  # the last word is a prefix, as for titles
+
+
+def test_the_words_may_come_from_the_title_the_authors_and_the_venue_together(papers):
+    assert found("imagenet fei-fei") == [IMAGENET]
+    assert found("carbon friedlingstein earth") == [ESSD]
+    assert found("glacier fei-fei") == []  # each word must match somewhere in the same paper
+
+
+def test_title_matches_rank_above_author_only_matches(papers):
+    assert found("socher deng") == [SOCHER_TITLE, IMAGENET]
+
+
+def test_exact_matches_still_rank_above_corrected_ones_across_the_fields(papers):
+    make_work(5, title="Sochre basin survey", corpus=True)  # "sochre" now a word as typed
+
+    # As typed in a title, then corrected to the name "socher" (a title match first among those).
+    assert found("sochre") == [5, SOCHER_TITLE, IMAGENET]
