@@ -60,7 +60,7 @@ class SearchForm(forms.Form):
         error_messages={
             "max_length": (
                 f"A search can be at most {MAX_QUERY_LENGTH} characters long "
-                "(yours has %(show_value)d). Try a few distinctive words from the title."
+                "(yours has %(show_value)d). Try a few distinctive words of the title, an author or the venue."
             )
         },
     )
