@@ -1,6 +1,7 @@
-"""What we hold of OpenAlex: works, their authors, the citation links between them (and the ones
-that left), which works form the data-sharing corpus, the FAIR signals and facts gathered about
-them, the refresh runs that re-fetch them, and visitors' corrections to the corpus."""
+"""What we hold of OpenAlex: works, their authors and institutions (and which author ids were
+merged into which), the citation links between them (and the ones that left), which works form
+the data-sharing corpus, the FAIR signals and facts gathered about them, the refresh runs that
+re-fetch them, and visitors' corrections to the corpus and to researchers."""
 
 import operator
 import re
@@ -163,6 +164,9 @@ class Work(models.Model):
         blank=True,
         help_text="OpenAlex's primary topic: {topic, subfield, field, domain: {id, name}}; empty when it gives none.",
     )
+    unidentified_authors = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Authorships without an OpenAlex author id: they count for nobody."
+    )
     # Its own column, indexed: cohorts are the papers of one subfield (DESIGN.md §1).
     subfield_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     # A database default too, so bulk writers that name only the columns they know (the
@@ -222,6 +226,12 @@ class Authorship(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
     position = models.PositiveSmallIntegerField()
+    author_position = models.CharField(
+        max_length=10, blank=True, db_default="", help_text="OpenAlex's: first, middle or last."
+    )
+    raw_affiliations = models.JSONField(
+        default=list, blank=True, db_default=[], help_text="The affiliation strings as the paper prints them."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["work", "author"], name="authorship_unique")]
@@ -229,6 +239,73 @@ class Authorship(models.Model):
 
     def __str__(self) -> str:
         return f"A{self.author_id} on W{self.work_id} (#{self.position})"
+
+
+class Institution(models.Model):
+    """An OpenAlex institution; the primary key is the number of its I id."""
+
+    id = models.BigIntegerField(primary_key=True)
+    display_name = models.CharField(max_length=500, blank=True)
+    country_code = models.CharField(max_length=2, blank=True, db_index=True, help_text="ISO 3166-1 alpha-2.")
+    ror = models.CharField(max_length=100, blank=True, help_text="https://ror.org/…")
+    type = models.CharField(max_length=50, blank=True, help_text="OpenAlex's: education, facility, company, …")
+
+    def __str__(self) -> str:
+        return f"I{self.id} {self.display_name}"
+
+    @property
+    def openalex_id(self) -> str:
+        return f"I{self.id}"
+
+
+class Affiliation(models.Model):
+    """An institution an authorship lists: where the author was for that work. An authorship
+    without an author id has none: it counts for nobody, institutions included."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="affiliations")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="affiliations")
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="affiliations")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["work", "author", "institution"], name="affiliation_unique"),
+        ]
+        indexes = [models.Index(fields=["institution", "work"], name="affiliation_institution_idx")]
+
+    def __str__(self) -> str:
+        return f"A{self.author_id} at I{self.institution_id} on W{self.work_id}"
+
+
+class AuthorMergeQuerySet(models.QuerySet["AuthorMerge"]):
+    def survivor(self, author_id: int) -> int | None:
+        """The id `author_id` was merged into, or None when it was not merged."""
+        return self.filter(old_id=author_id).values_list("into_id", flat=True).first()
+
+
+class AuthorMerge(models.Model):
+    """An author id merged into another — by OpenAlex (its merged_ids lists) or by an editor
+    (an accepted "same person" correction): its page redirects to the survivor and its papers
+    count for it. Kept flat: `into_id` is always a surviving id, never one merged on itself, so
+    one lookup resolves any id. Neither id need be held (OpenAlex's lists cover all of it)."""
+
+    old_id = models.BigIntegerField(primary_key=True, help_text="The number of the merged-away A id.")
+    into_id = models.BigIntegerField(db_index=True, help_text="The number of the surviving A id.")
+    merge_date = models.DateField(null=True, blank=True)
+    correction = models.OneToOneField(
+        "Correction", null=True, blank=True, on_delete=models.SET_NULL, related_name="merge",
+        help_text="The editor's decision, for merges that were not OpenAlex's.",
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuthorMergeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(old_id=F("into_id")), name="author_merge_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"A{self.old_id} → A{self.into_id}"
 
 
 class Citation(models.Model):
@@ -574,20 +651,33 @@ class CorrectionQuerySet(models.QuerySet["Correction"]):
 
 
 class Correction(models.Model):
-    """A visitor's word that the data-paper check got a work wrong, queued for an editor. Accepting
-    it sets the work's corpus override; accepted corrections are labelled examples for the check."""
+    """A visitor's word, queued for an editor, that the data-paper check got a work wrong —
+    accepting it sets the work's corpus override, and accepted ones are labelled examples for the
+    check — or that OpenAlex got a researcher wrong: a paper that is not theirs (accepted, the
+    authorship leaves their roll-up) or two profiles of one person (accepted, `other_author` is
+    merged into `author`). Researcher corrections take effect at the next scoring run."""
 
     class Kind(models.TextChoices):
         EXCLUDE = "exclude", "Not a data-sharing paper"
         INCLUDE = "include", "Is a data-sharing paper"
+        NOT_THEIRS = "not_theirs", "This paper isn't theirs"
+        SAME_PERSON = "same_person", "These profiles are the same person"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
 
-    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="corrections")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    work = models.ForeignKey(Work, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections")
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections",
+        help_text="The researcher a researcher correction is about.",
+    )  # fmt: skip
+    other_author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Same person: the profile to merge into `author`.",
+    )  # fmt: skip
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     reason = models.TextField(max_length=CORRECTION_REASON_MAX_LENGTH)
     email = models.EmailField(blank=True)
     client = models.CharField(
@@ -608,7 +698,21 @@ class Correction(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["exclude", "include"]), name="correction_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["exclude", "include", "not_theirs", "same_person"]), name="correction_kind_valid"
+            ),
+            # What each kind is about, and nothing more.
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["exclude", "include"], work__isnull=False, author__isnull=True, other_author__isnull=True
+                )
+                | Q(kind="not_theirs", work__isnull=False, author__isnull=False, other_author__isnull=True)
+                | (
+                    Q(kind="same_person", work__isnull=True, author__isnull=False, other_author__isnull=False)
+                    & ~Q(author=F("other_author"))
+                ),
+                name="correction_subject_per_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "accepted", "rejected"]), name="correction_status_valid"
             ),
@@ -626,4 +730,9 @@ class Correction(models.Model):
         indexes = [models.Index(fields=["status", "-created_at"], name="correction_queue_idx")]
 
     def __str__(self) -> str:
-        return f"W{self.work_id}: {self.get_kind_display().lower()} ({self.status})"
+        subject = " ".join(
+            f"{letter}{pk}"
+            for letter, pk in (("W", self.work_id), ("A", self.author_id), ("A", self.other_author_id))
+            if pk is not None
+        )
+        return f"{subject}: {self.get_kind_display().lower()} ({self.status})"

@@ -1,5 +1,6 @@
-"""Scoring runs, the per-paper scores each run produced, works as a run scores them, FAIR
-evaluations, and the snapshot builds that publish a run."""
+"""Scoring runs, the per-paper scores each run produced and the researcher and institution scores
+rolled up from them, works as a run scores them, FAIR evaluations, and the snapshot builds that
+publish a run."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
 
-from papers.models import FairSignal, Work, WorkQuerySet
+from papers.models import Author, FairSignal, Institution, Work, WorkQuerySet
 from scoring.fair.metrics import METHOD_VERSION
 
 # The PaperScore figures ScoredWork.objects.with_score() puts on each work.
@@ -170,6 +171,77 @@ class PaperScore(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.work_id} in run {self.run_id}: {self.datarank:.3f}"
+
+
+class RollUpScore(models.Model):
+    """The three researcher-level scores of DESIGN.md §4 over someone's corpus papers in one run
+    (scoring.researchers computes them), ranked by the researcher score with §1's rules: 0 is not
+    ranked, ties never flatter."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="+")
+    papers = models.PositiveIntegerField(help_text="Their corpus papers the run scored.")
+    ranked_papers = models.PositiveIntegerField(help_text="Of those, the ranked ones (DataRank above zero).")
+    researcher_score = models.FloatField(help_text="theSindex's: the sum of their 10 best DataRanks / 10.")
+    sum_score = models.FloatField(help_text="Scholar Data's S-index: the sum of their DataRanks.")
+    h_index = models.PositiveIntegerField(help_text="CatalystNeuro's, h-like: n papers cited n times or more.")
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    top_percent = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(researcher_score__gte=0), name="%(class)s_score_non_negative"),
+            models.CheckConstraint(condition=Q(ranked_papers__lte=F("papers")), name="%(class)s_ranked_le_papers"),
+            models.CheckConstraint(
+                condition=(Q(rank__isnull=True) & Q(top_percent__isnull=True))
+                | (Q(rank__gte=1) & Q(top_percent__isnull=False) & Q(researcher_score__gt=0)),
+                name="%(class)s_ranked_above_zero_only",
+            ),
+        ]
+
+
+class ResearcherScore(RollUpScore):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="scores")
+    subfield_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The subfield most of their corpus papers belong to (ties: the lowest id)."
+    )
+
+    class Meta(RollUpScore.Meta):
+        constraints = [
+            *RollUpScore.Meta.constraints,
+            models.UniqueConstraint(fields=["run", "author"], name="researcher_score_unique_per_run"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "rank"], name="researcher_run_rank_idx"),
+            models.Index(fields=["run", "subfield_id", "rank"], name="researcher_run_subfield_idx"),
+            models.Index(fields=["run", "-sum_score"], name="researcher_run_sum_idx"),
+            models.Index(fields=["run", "-h_index"], name="researcher_run_h_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"A{self.author_id} in run {self.run_id}: {self.researcher_score:.3f}"
+
+
+class InstitutionScore(RollUpScore):
+    """The same over an institution's corpus papers, each paper once however many of its authors
+    were there."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="scores")
+    researchers = models.PositiveIntegerField(help_text="Authors with a corpus paper there.")
+
+    class Meta(RollUpScore.Meta):
+        constraints = [
+            *RollUpScore.Meta.constraints,
+            models.UniqueConstraint(fields=["run", "institution"], name="institution_score_unique_per_run"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "rank"], name="institution_run_rank_idx"),
+            models.Index(fields=["run", "-sum_score"], name="institution_run_sum_idx"),
+            models.Index(fields=["run", "-h_index"], name="institution_run_h_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"I{self.institution_id} in run {self.run_id}: {self.researcher_score:.3f}"
 
 
 class ScoredWorkQuerySet(WorkQuerySet["ScoredWork"]):
