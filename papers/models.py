@@ -5,13 +5,14 @@ re-fetch them, and visitors' corrections to the corpus and to researchers."""
 
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length
@@ -276,10 +277,63 @@ class Affiliation(models.Model):
         return f"A{self.author_id} at I{self.institution_id} on W{self.work_id}"
 
 
+# Ids per IN (…) list when reading or re-pointing merges: under SQLite's variable limit.
+MERGE_CHUNK = 5_000
+
+
 class AuthorMergeQuerySet(models.QuerySet["AuthorMerge"]):
     def survivor(self, author_id: int) -> int | None:
         """The id `author_id` was merged into, or None when it was not merged."""
         return self.filter(old_id=author_id).values_list("into_id", flat=True).first()
+
+    def record(
+        self, merges: Iterable[tuple[int, int, date | None]], *, correction: "Correction | None" = None
+    ) -> list[tuple[int, int]]:
+        """Save merges given as (old id, id merged into, merge date), keeping the table flat:
+        each old id points at the end of its chain (through these merges and those already
+        held), and held merges into an id merged now are re-pointed to its survivor. A survivor
+        without an Author row gets the old one's name and ORCID until its own record arrives.
+        A merge that would close a loop (B into A while A was merged into B) is left out and
+        returned, with the others saved."""
+        batch = {old: into for old, into, _ in merges if old != into}
+        dates = {old: day for old, _, day in merges}
+        held: dict[int, int] = {}
+        ids = sorted(set(batch) | set(batch.values()))
+        for start in range(0, len(ids), MERGE_CHUNK):
+            held.update(self.filter(old_id__in=ids[start : start + MERGE_CHUNK]).values_list("old_id", "into_id"))
+
+        def end_of(author: int) -> int | None:
+            seen = set()
+            while author not in seen:
+                seen.add(author)
+                following = batch.get(author, held.get(author))
+                if following is None:
+                    return author
+                author = following
+            return None  # a loop
+
+        final = {old: end_of(old) for old in batch}
+        looped = [(old, batch[old]) for old, into in final.items() if into is None]
+        final = {old: into for old, into in final.items() if into is not None}
+        with transaction.atomic(using=self.db):
+            self.bulk_create(
+                [
+                    AuthorMerge(old_id=old, into_id=into, merge_date=dates[old], correction=correction)
+                    for old, into in final.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["old_id"],
+                update_fields=["into_id", "merge_date", "correction", "recorded_at"],
+                batch_size=MERGE_CHUNK,
+            )
+            olds = sorted(final)
+            for start in range(0, len(olds), MERGE_CHUNK):
+                chunk = olds[start : start + MERGE_CHUNK]
+                self.filter(into_id__in=chunk).update(
+                    into_id=Case(*(When(into_id=old, then=Value(final[old])) for old in chunk))
+                )
+            _adopt_names(final)
+        return looped
 
 
 class AuthorMerge(models.Model):
@@ -306,6 +360,20 @@ class AuthorMerge(models.Model):
 
     def __str__(self) -> str:
         return f"A{self.old_id} → A{self.into_id}"
+
+
+def _adopt_names(final: dict[int, int]) -> None:
+    """Give each survivor not held an Author row named as the first held id merged into it."""
+    olds = sorted(final)
+    survivors: dict[int, Author] = {}
+    for start in range(0, len(olds), MERGE_CHUNK):
+        for author in Author.objects.filter(id__in=olds[start : start + MERGE_CHUNK]).order_by("id"):
+            survivors.setdefault(final[author.id], author)
+    Author.objects.bulk_create(
+        [Author(id=into, display_name=old.display_name, orcid=old.orcid) for into, old in survivors.items()],
+        ignore_conflicts=True,
+        batch_size=MERGE_CHUNK,
+    )
 
 
 class Citation(models.Model):

@@ -62,6 +62,12 @@ class ScoringRun(models.Model):
     )
     links_read = models.PositiveBigIntegerField(default=0, help_text="Citation links to corpus papers the run read.")
     citers_read = models.PositiveIntegerField(default=0, help_text="Distinct citing works among those links.")
+    researchers_scored = models.PositiveIntegerField(default=0, help_text="Authors with a corpus paper in the run.")
+    researchers_ranked = models.PositiveIntegerField(
+        default=0, help_text="Of those, the ones with a researcher score above zero, which alone are ranked."
+    )
+    institutions_scored = models.PositiveIntegerField(default=0)
+    institutions_ranked = models.PositiveIntegerField(default=0)
     data_as_of = models.DateTimeField(
         null=True, blank=True, help_text="When the newest record the run read was fetched from OpenAlex."
     )
