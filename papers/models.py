@@ -223,6 +223,21 @@ class Author(models.Model):
         return f"A{self.id} {self.display_name}"
 
 
+class AuthorshipQuerySet(models.QuerySet["Authorship"]):
+    def credited_to(self, author_id: int) -> Self:
+        """The authorships that count for `author_id`: its own and those of the ids merged into
+        it, less the ones an editor found not theirs (an accepted "isn't theirs" correction on
+        it or on an id merged into it)."""
+        merged = AuthorMerge.objects.filter(into_id=author_id).values("old_id")
+        not_theirs = Correction.objects.filter(
+            Q(author_id=author_id) | Q(author_id__in=merged),
+            kind=Correction.Kind.NOT_THEIRS,
+            status=Correction.Status.ACCEPTED,
+            work_id=OuterRef("work_id"),
+        )
+        return self.filter(Q(author_id=author_id) | Q(author_id__in=merged)).exclude(Exists(not_theirs))
+
+
 class Authorship(models.Model):
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="authorships")
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
@@ -233,6 +248,8 @@ class Authorship(models.Model):
     raw_affiliations = models.JSONField(
         default=list, blank=True, db_default=[], help_text="The affiliation strings as the paper prints them."
     )
+
+    objects = AuthorshipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["work", "author"], name="authorship_unique")]

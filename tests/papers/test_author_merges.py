@@ -58,3 +58,24 @@ def test_a_survivor_not_held_takes_the_old_ones_name_and_a_held_one_keeps_its_ow
     assert Author.objects.get(id=2).display_name == "A. Old"
     assert Author.objects.get(id=2).orcid == "https://orcid.org/0000-0001"
     assert Author.objects.get(id=3).display_name == "Held Survivor"
+
+
+def test_a_researcher_is_credited_with_the_papers_of_ids_merged_into_them_less_those_found_not_theirs():
+    from django.utils import timezone
+
+    from papers.models import Authorship, Correction
+    from tests.factories import make_work
+
+    for number in (1, 2, 3):
+        Author.objects.create(id=number)
+    papers = [make_work(number, corpus=True) for number in (10, 11, 12, 13)]
+    for work, author in zip(papers, (1, 2, 2, 3), strict=True):
+        Authorship.objects.create(work=work, author_id=author, position=1)
+    AuthorMerge.objects.record([(2, 1, DAY)])
+    Correction.objects.create(
+        kind=Correction.Kind.NOT_THEIRS, work=papers[2], author_id=1, reason="Another person",
+        status=Correction.Status.ACCEPTED, decided_at=timezone.now(),
+    )  # fmt: skip
+    Correction.objects.create(kind=Correction.Kind.NOT_THEIRS, work=papers[1], author_id=1, reason="Pending")
+    credited = Authorship.objects.credited_to(1).values_list("work_id", flat=True)
+    assert sorted(credited) == [10, 11]
