@@ -6,9 +6,10 @@ corpus papers (id, cited_by_count, subfield, year) and their capped citers in ca
 citer's two counts and the self-citation flag) — straight into the NumPy arrays of
 scoring.engine.CorpusInputs: DuckDB hands over whole columns, there is no Python loop per row.
 `publish_run` saves the engine's scores as a succeeded ScoringRun with one PaperScore per paper
-(COPY on PostgreSQL, batched inserts on SQLite). It runs inside the caller's transaction, which
-also holds the corpus rows the scores were computed from: the previous run stays current until
-that transaction commits, and a build stopped before leaves no run behind, not even a running one.
+and its researcher and institution scores (COPY on PostgreSQL, batched inserts on SQLite). It
+runs inside the caller's transaction, which also holds the corpus rows the scores were computed
+from: the previous run stays current until that transaction commits, and a build stopped before
+leaves no run behind, not even a running one.
 
 `recorded_build` keeps the build's SnapshotBuild record (scoring.models), written as the build
 goes — its settings, each stage as it ends, the counts and bad lines, the outcome — so the
@@ -31,15 +32,15 @@ from pathlib import Path
 import duckdb
 import numpy as np
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.utils import timezone
 
+from scoring.bulk import insert_rows
 from scoring.engine import CorpusInputs, CorpusScores
 from scoring.models import PaperScore, ScoringRun, SnapshotBuild
+from scoring.roll_ups import save_roll_ups
 from scoring.services import SCORE_COLUMNS, run_published, score_column, start_run
 
-# PaperScore rows per batch sent to the database.
-BATCH = 5000
 # The bad lines a build record names one by one; bad_lines_total counts them all.
 BAD_LINES_KEPT = 1000
 ABANDONED = "abandoned: its process stopped before the build ended"
@@ -84,7 +85,9 @@ def publish_run(
     columns = [score_column(scores, name) for name in SCORE_COLUMNS]
     fields = ["run_id", "work_id", *SCORE_COLUMNS[1:]]
     rows = ((run.pk, *figures) for figures in zip(*columns, strict=True))
-    _insert(PaperScore._meta.db_table, fields, rows)
+    insert_rows(PaperScore._meta.db_table, fields, rows)
+    for name, count in save_roll_ups(run=run, inputs=inputs, scores=scores).items():
+        setattr(run, name, count)
     run.status = ScoringRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.papers_scored = len(scores)
@@ -196,26 +199,6 @@ def peak_memory() -> int:
     largest = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux counts kibibytes, macOS bytes.
     return largest if sys.platform == "darwin" else largest * 1024
-
-
-def _insert(table: str, fields: list[str], rows) -> None:
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(name) for name in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
-        batch: list[tuple] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
 
 
 def _array(values, dtype) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Scoring runs: load the corpus and its citers, score it with the bulk engine, save the run
-(scoring.diff says what a run changed).
+with its researcher and institution scores (scoring.roll_ups; scoring.diff says what a run
+changed).
 
 One run at a time (the run_one_running constraint), and a running run is live exactly while
 its process is: the process holds a RunLock from the moment its run is claimed until its
@@ -28,6 +29,7 @@ from papers.models import Work
 from scoring.engine import CorpusScores, score_corpus
 from scoring.inputs import load_corpus
 from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
+from scoring.roll_ups import save_roll_ups
 
 if TYPE_CHECKING:
     import psycopg
@@ -228,6 +230,7 @@ def _score(run: ScoringRun) -> None:
                 batch_size=5000,
             )
             outcome = {
+                **save_roll_ups(run=run, inputs=inputs, scores=scores),
                 "status": ScoringRun.Status.SUCCEEDED,
                 "finished_at": timezone.now(),
                 "papers_scored": len(scores),

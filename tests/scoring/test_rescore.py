@@ -12,9 +12,10 @@ from collections import defaultdict
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
 from scoring.models import PaperScore, ScoringRun
 from scoring.services import rescore_corpus
 from scoring.tasks import rescore_corpus_task
@@ -120,17 +121,21 @@ def test_rescore_takes_damping_and_cap_from_settings_or_arguments(corpus, settin
 
 
 def test_rescore_loads_the_corpus_in_a_fixed_number_of_queries(django_assert_num_queries):
+    institution = Institution.objects.create(id=7, display_name="University")
+
     def grow(first, n):
         for i in range(first, first + n):
             paper = work(i * 10, cited_by_count=i, corpus=True, authors=[i])
+            Affiliation.objects.create(work=paper, author_id=i, institution=institution)
             cites(work(i * 10 + 1, cited_by_count=i, referenced_works_count=3, authors=[i + 1000]), paper)
 
     grow(1, 2)
     # Claiming the run (a savepoint around failing stale runs and the run row's INSERT), the
     # data's date (the newest fetch), the engine's two reads (papers; links with counts and the
     # self-citation test done by the database), then the savepoint around the scores, their
-    # INSERT and the run's outcome.
-    with django_assert_num_queries(11) as small:
+    # INSERT, the researchers' and institutions' reads and INSERTs (COPY on PostgreSQL, which
+    # passes by Django's query log), and the run's outcome.
+    with django_assert_num_queries(15 if connection.vendor == "sqlite" else 13) as small:
         rescore_corpus()
     grow(3, 40)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -339,12 +344,83 @@ def assert_scores_match(expected, *, cap=200):
     return rows
 
 
-def test_the_snapshot_scores_match_an_independent_recomputation():
+def recompute_researchers(works, expected):
+    """DESIGN.md §4 from the raw records and the recomputed DataRanks: each author id of a work
+    (an authorship without one counts for nobody) gets the work's DataRank and citations."""
+    papers = defaultdict(dict)
+    for w in works:
+        for authorship in w.get("authorships") or []:
+            if author := (authorship.get("author") or {}).get("id"):
+                papers[number(author)][number(w["id"])] = (expected[number(w["id"])]["datarank"], w["cited_by_count"])
+    rows = {}
+    for author, own in papers.items():
+        dataranks = sorted((score for score, _ in own.values()), reverse=True)
+        citations = sorted((cited for _, cited in own.values()), reverse=True)
+        rows[author] = {
+            "papers": len(own),
+            "ranked_papers": sum(1 for score in dataranks if score > 0),
+            "researcher_score": sum(dataranks[:10]) / 10,
+            "sum_score": sum(dataranks),
+            "h_index": max((n for n in range(1, len(citations) + 1) if citations[n - 1] >= n), default=0),
+        }
+    return rows
+
+
+def assert_researchers_match(works, expected):
+    out = io.StringIO()
+    call_command("researchers", "--format", "csv", stdout=out)
+    header, *rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert header == [
+        "id",
+        "papers",
+        "ranked_papers",
+        "researcher_score",
+        "sum_score",
+        "h_index",
+        "rank",
+        "top_percent",
+    ]
+    want = recompute_researchers(works, expected)
+    assert {number(row[0]) for row in rows} == set(want)
+    for row in rows:
+        cells, w = dict(zip(header, row, strict=True)), want[number(row[0])]
+        for name in ("papers", "ranked_papers", "h_index"):
+            assert cells[name] == str(w[name]), (row[0], name)
+        for name in ("researcher_score", "sum_score"):
+            assert math.isclose(float(cells[name]), w[name], rel_tol=1e-9, abs_tol=1e-12), (row[0], name)
+
+    # §1's rank rules over the scores as published (a recomputation can differ from them in the
+    # last bit, which would split or join ties): rank = 1 + those strictly higher, top_percent =
+    # 100·k / N with k those at least as high; 0 is not ranked; ranked first by rank then id.
+    scores = {number(row[0]): float(row[3]) for row in rows}
+    ranked = sorted(score for score in scores.values() if score > 0)
+    total = len(ranked)
+    for row in rows:
+        score = scores[number(row[0])]
+        if score > 0:
+            higher = total - bisect.bisect_right(ranked, score)
+            at_least = total - bisect.bisect_left(ranked, score)
+            assert (row[6], row[7]) == (str(1 + higher), repr(100 * at_least / total)), row[0]
+        else:
+            assert (row[6], row[7]) == ("", ""), row[0]
+    order = sorted((int(row[6]), number(row[0])) for row in rows if row[6])
+    assert [number(row[0]) for row in rows] == [a for _, a in order] + sorted(number(r[0]) for r in rows if not r[6])
+    return rows
+
+
+def test_the_snapshot_paper_and_researcher_scores_match_an_independent_recomputation():
     with gzip.open(SNAPSHOT, "rt", encoding="utf-8") as f:
         works = [json.loads(line) for line in f if line.strip()]
     call_command("load_openalex", str(SNAPSHOT), "--corpus", "all", stdout=io.StringIO(), stderr=io.StringIO())
 
-    rows = assert_scores_match(recompute(works))
+    expected = recompute(works)
+    rows = assert_scores_match(expected)
+    researchers = assert_researchers_match(works, expected)
+    # Real data with what the rules are about: thousands of authors, most with fewer than 10
+    # papers, some not ranked, and ties (co-authors of the same papers only).
+    assert len(researchers) > 5000
+    assert any(row[6] == "" for row in researchers)
+    assert len({row[6] for row in researchers if row[6]}) < len([row for row in researchers if row[6]])
     # Real data with what the test is for: 19 works that cite themselves, authors missing ids,
     # and mostly self-citations (the file holds the works of 86 authors).
     assert sum(int(r["self_citations_excluded"]) for r in rows) > 6000
