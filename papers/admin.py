@@ -1,8 +1,10 @@
 """Admin for what we hold of OpenAlex. Works, authors, citations and FAIR signals come from
-OpenAlex and are read-only here; the one thing an admin decides is a paper's corpus override."""
+OpenAlex and are read-only here; what an admin decides is a paper's corpus override and what
+becomes of visitors' corrections (to the corpus and to researchers)."""
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,7 +26,17 @@ from django.utils.text import Truncator
 
 from papers.admin_views import QUEUE_DOWN, queue_reachable, track_papers_view
 from papers.datapaper import check_data_paper
-from papers.models import Author, Authorship, Citation, CorpusEntry, Correction, FairSignal, RefreshRun, Work
+from papers.models import (
+    Author,
+    AuthorMerge,
+    Authorship,
+    Citation,
+    CorpusEntry,
+    Correction,
+    FairSignal,
+    RefreshRun,
+    Work,
+)
 from papers.openalex.refresh import going_refresh
 from papers.openalex.tracking import untrack_paper
 from papers.search import add_to_vocabulary
@@ -387,39 +399,68 @@ class CorrectionActionForm(ActionForm):
 
 @admin.register(Correction)
 class CorrectionAdmin(OpenAlexIdSearch):
-    """Visitors' corrections to corpus membership. Accepting one sets the work's corpus override,
-    as "Force into the corpus" / "Keep out of the corpus" would; both decisions are logged."""
+    """Visitors' corrections, to corpus membership and to researchers, in one queue. Accepting
+    one applies it: a paper correction sets the work's corpus override, as "Force into the
+    corpus" / "Keep out of the corpus" would; "isn't theirs" is read by the next scoring run's
+    roll-up once accepted; "same person" merges the other profile into the researcher's, unless
+    they are one person already. Every decision is logged with who made it and their note."""
 
     action_form = CorrectionActionForm
     actions = ("accept", "reject")
-    list_display = ("created_at", "work_link", "kind", "reason_excerpt", "status", "override_now", "decided_by")
+    list_display = ("created_at", "subject", "kind", "reason_excerpt", "status", "override_now", "decided_by")
     list_filter = ("status", "kind")
-    list_select_related = ("work", "work__corpus_entry", "decided_by")
-    search_fields = ("reason", "work__title")
-    openalex_id_fields = {"W": ("work_id",)}
-    search_help_text = "Words from the reason or the work's title, or an OpenAlex id (W…)."
+    list_select_related = ("work", "work__corpus_entry", "author", "other_author", "decided_by")
+    search_fields = ("reason", "work__title", "author__display_name")
+    openalex_id_fields = {"W": ("work_id",), "A": ("author_id", "other_author_id")}
+    search_help_text = "Words from the reason, the work's title or the researcher's name, or an OpenAlex id (W… or A…)."
     # The queue: pending first, newest first within each group.
     ordering = (Case(When(status=Correction.Status.PENDING, then=Value(0)), default=Value(1)).asc(), "-created_at")
-    fields = ("work", "kind", "reason", "email", "client", "created_at", "status", "decided_by", "decided_at", "note")
-    readonly_fields = ("work", "kind", "reason", "email", "client", "created_at", "status", "decided_by", "decided_at")
+    fields = (
+        "work", "author", "other_author", "kind", "reason", "email", "client", "created_at",
+        "status", "decided_by", "decided_at", "note",
+    )  # fmt: skip
+    readonly_fields = (
+        "work", "author", "other_author", "kind", "reason", "email", "client", "created_at",
+        "status", "decided_by", "decided_at",
+    )  # fmt: skip
 
-    # Corrections come from the public form; a decision is made by the actions, so that the
-    # override, the decision and the log always go together.
+    # Corrections come from the public forms; a decision is made by the actions, so that what it
+    # changes, the decision and the log always go together.
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("papers.change_correction") and request.user.has_perm("papers.change_corpusentry")
 
-    @admin.display(description="Work", ordering="work_id")
-    def work_link(self, correction: Correction) -> str:
-        public = reverse("paper", kwargs={"key": correction.work.openalex_id})
+    @admin.display(description="About", ordering="work_id")
+    def subject(self, correction: Correction) -> str:
+        if correction.kind == Correction.Kind.SAME_PERSON:
+            return format_html(
+                "Merge {} into {}", self._author_link(correction.other_author), self._author_link(correction.author)
+            )
+        if correction.kind == Correction.Kind.NOT_THEIRS:
+            return format_html("{}, not by {}", self._work_link(correction), self._author_link(correction.author))
+        return self._work_link(correction)
+
+    def _work_link(self, correction: Correction) -> str:
+        work = correction.work
+        assert work is not None  # every kind but "same person" is about a work
         return format_html(
             '<a href="{}">{}</a> {} (<a href="{}">page</a>)',
-            reverse("admin:papers_work_change", args=[correction.work_id]),
-            correction.work.openalex_id,
-            Truncator(correction.work.title).chars(60),
-            public,
+            reverse("admin:papers_work_change", args=[work.pk]),
+            work.openalex_id,
+            Truncator(work.title).chars(60),
+            reverse("paper", kwargs={"key": work.openalex_id}),
+        )
+
+    def _author_link(self, author: Author | None) -> str:
+        assert author is not None  # researcher corrections name theirs
+        return format_html(
+            '<a href="{}">A{}</a> {} (<a href="{}">page</a>)',
+            reverse("admin:papers_author_change", args=[author.pk]),
+            author.pk,
+            Truncator(author.display_name or "unnamed").chars(60),
+            reverse("researcher", kwargs={"key": f"A{author.pk}"}),
         )
 
     @admin.display(description="Reason")
@@ -428,16 +469,20 @@ class CorrectionAdmin(OpenAlexIdSearch):
 
     @admin.display(description="Override now")
     def override_now(self, correction: Correction) -> str:
+        if correction.work is None or correction.kind == Correction.Kind.NOT_THEIRS:
+            return "—"  # researcher corrections leave the corpus alone
         entry = getattr(correction.work, "corpus_entry", None)
         if entry is None:
             return "no corpus entry"
         return entry.get_override_display()
 
-    @admin.action(description="Accept: set the corpus override as suggested", permissions=("decide",))
+    @admin.action(
+        description="Accept: apply as suggested (corpus override, paper not theirs, or merge)", permissions=("decide",)
+    )
     def accept(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, Correction.Status.ACCEPTED)
 
-    @admin.action(description="Reject: leave the corpus as it is", permissions=("decide",))
+    @admin.action(description="Reject: leave it all as it is", permissions=("decide",))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, Correction.Status.REJECTED)
 
@@ -445,42 +490,88 @@ class CorrectionAdmin(OpenAlexIdSearch):
         # The bar's own form is not validated here: its action choices are filled in by the changelist.
         note = request.POST.get("note", "").strip()[:2_000]
         now = timezone.now()
-        pending = list(queryset.filter(status=Correction.Status.PENDING).select_related("work").order_by("created_at"))
+        pending = list(
+            queryset.filter(status=Correction.Status.PENDING)
+            .select_related("work", "author", "other_author")
+            .order_by("created_at")
+        )
         skipped = queryset.exclude(status=Correction.Status.PENDING).count()
+        decided = 0
         changed: list[str] = []
+        researchers: list[str] = []
+        refused: list[str] = []
         with transaction.atomic():
             for correction in pending:
+                applied = ""
+                if status == Correction.Status.ACCEPTED:
+                    if correction.kind == Correction.Kind.SAME_PERSON:
+                        refusal = self._merge(correction, timezone.localdate(now))
+                        if refusal:
+                            refused.append(refusal)
+                            continue
+                        applied = f"A{correction.other_author_id} merged into A{correction.author_id}"
+                        researchers.append(applied)
+                    elif correction.kind == Correction.Kind.NOT_THEIRS:
+                        applied = f"W{correction.work_id} no longer counts for A{correction.author_id}"
+                        researchers.append(applied)
+                    else:
+                        self._set_override(request, correction)
+                        changed.append(f"W{correction.work_id}")
+                        applied = f"corpus override set to {correction.kind}"
                 correction.status = status
                 correction.decided_by = request.user
                 correction.decided_at = now
                 correction.note = note
                 correction.save(update_fields=["status", "decided_by", "decided_at", "note"])
+                decided += 1
                 said = f"{correction.get_status_display()}" + (f": {note}" if note else "")
-                if status == Correction.Status.ACCEPTED:
-                    self._set_override(request, correction)
-                    changed.append(correction.work.openalex_id)
-                    said += f" (corpus override set to {correction.kind})"
-                self.log_change(request, correction, said)
+                self.log_change(request, correction, said + (f" ({applied})" if applied else ""))
         verb = "Accepted" if status == Correction.Status.ACCEPTED else "Rejected"
-        message = f"{verb} {len(pending)} correction{'s' if len(pending) != 1 else ''}."
+        message = f"{verb} {decided} correction{'s' if decided != 1 else ''}."
         if changed:
             message += f" Corpus override set on {', '.join(sorted(set(changed)))}; rescore the corpus for the ranks."
+        if researchers:
+            message += f" {'; '.join(researchers)}: researchers change at the next scoring run."
         if skipped:
             message += f" {skipped} already decided, left as they were."
-        self.message_user(request, message, messages.SUCCESS if pending else messages.WARNING)
+        if decided or skipped or not refused:
+            self.message_user(request, message, messages.SUCCESS if decided else messages.WARNING)
+        for refusal in refused:
+            self.message_user(request, refusal, messages.ERROR)
+
+    def _merge(self, correction: Correction, today: date) -> str:
+        """Merge the other profile into the researcher's, as a "same person" correction asks, and
+        say why not when it cannot be ("" when it was merged). The profiles are taken as they are
+        now: either may have been merged into another since the visitor wrote."""
+        author, other = correction.author_id, correction.other_author_id
+        assert author is not None and other is not None  # the constraint requires both
+        into = AuthorMerge.objects.survivor(author) or author
+        old = AuthorMerge.objects.survivor(other) or other
+        if into == old:
+            return (
+                f"Correction {correction.pk} was not accepted: A{other} and A{author} are one person already "
+                f"(both count as A{into}). Reject it to take it off the queue."
+            )
+        if AuthorMerge.objects.record([(old, author, today)], correction=correction):
+            return (
+                f"Correction {correction.pk} was not accepted: merging A{old} into A{author} would close a loop "
+                "of merges. Nothing was changed."
+            )
+        return ""
 
     def _set_override(self, request: HttpRequest, correction: Correction) -> None:
         """The work's override as the correction asks; a work we hold only as a citer gets its
         corpus entry now, with the check's verdict for the record."""
+        work = correction.work
+        assert work is not None  # a paper correction is about a work (correction_subject_per_kind)
         override = CorpusEntry.Override(correction.kind)
-        entry = CorpusEntry.objects.filter(work_id=correction.work_id).first()
+        entry = CorpusEntry.objects.filter(work_id=work.pk).first()
         message = f"Override set to “{override.value}” by accepting correction {correction.pk}."
         if entry is not None:
             entry.override = override
             entry.save(update_fields=["override"])
             self.log_change(request, entry, message)
         else:
-            work = correction.work
             verdict = check_data_paper(
                 type=work.type, venue=work.venue, title=work.title, abstract=work.abstract, source_type=work.source_type
             )
@@ -494,4 +585,4 @@ class CorrectionAdmin(OpenAlexIdSearch):
                 checked_at=timezone.now(),
             )
             self.log_addition(request, entry, message)
-        add_to_vocabulary([correction.work_id])
+        add_to_vocabulary([work.pk])

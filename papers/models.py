@@ -217,7 +217,7 @@ class Author(models.Model):
 
     id = models.BigIntegerField(primary_key=True)
     display_name = models.CharField(max_length=500, blank=True)
-    orcid = models.CharField(max_length=100, blank=True)
+    orcid = models.CharField(max_length=100, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"A{self.id} {self.display_name}"
@@ -329,11 +329,11 @@ class AuthorMergeQuerySet(models.QuerySet["AuthorMerge"]):
                 author = following
             return None  # a loop
 
-        final = {old: end_of(old) for old in batch}
-        looped = [(old, batch[old]) for old, into in final.items() if into is None]
-        final = {old: into for old, into in final.items() if into is not None}
+        ends = {old: end_of(old) for old in batch}
+        looped = [(old, batch[old]) for old, into in ends.items() if into is None]
+        final = {old: into for old, into in ends.items() if into is not None}
         with transaction.atomic(using=self.db):
-            self.bulk_create(
+            AuthorMerge.objects.using(self.db).bulk_create(
                 [
                     AuthorMerge(old_id=old, into_id=into, merge_date=dates[old], correction=correction)
                     for old, into in final.items()

@@ -4,9 +4,10 @@ The accepted corrections as labelled examples for the data-paper check, one JSON
 in the shape of the hand labels (data/labels/README.md): `{"id": "W…", "label": 1|0,
 "confidence": "high", "reason", "title", "type", "venue", "source": "correction"}`. "include"
 (it is a data-sharing paper) is label 1, "exclude" label 0; an editor decided each, so the
-confidence is high. A work corrected more than once gives one line, from its latest decision, and
-the lines go in work-id order, so two exports of the same decisions are byte for byte the same.
-Without OUT the lines go to standard output.
+confidence is high. Researcher corrections ("isn't theirs", "same person") say nothing of a
+paper's data and are left out. A work corrected more than once gives one line, from its latest
+decision, and the lines go in work-id order, so two exports of the same decisions are byte for
+byte the same. Without OUT the lines go to standard output.
 """
 
 import json
@@ -14,28 +15,32 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from papers.models import Correction
+from papers.models import Correction, Work
 
 SOURCE = "correction"
 
 
 def labelled_examples() -> list[dict]:
-    latest: dict[int, Correction] = {}
-    accepted = Correction.objects.filter(status=Correction.Status.ACCEPTED).select_related("work")
+    latest: dict[int, tuple[Correction, Work]] = {}
+    accepted = Correction.objects.filter(
+        status=Correction.Status.ACCEPTED, kind__in=[Correction.Kind.INCLUDE, Correction.Kind.EXCLUDE]
+    ).select_related("work")
     for correction in accepted.order_by("work_id", "decided_at", "id"):
-        latest[correction.work_id] = correction
+        # Always there for these two kinds (correction_subject_per_kind).
+        if correction.work is not None:
+            latest[correction.work.pk] = (correction, correction.work)
     return [
         {
-            "id": correction.work.openalex_id,
+            "id": work.openalex_id,
             "label": 1 if correction.kind == Correction.Kind.INCLUDE else 0,
             "confidence": "high",
             "reason": correction.reason,
-            "title": correction.work.title,
-            "type": correction.work.type or None,
-            "venue": correction.work.venue or None,
+            "title": work.title,
+            "type": work.type or None,
+            "venue": work.venue or None,
             "source": SOURCE,
         }
-        for correction in latest.values()
+        for correction, work in latest.values()
     ]
 
 
