@@ -128,3 +128,60 @@ def zenodo_dataset(db) -> Work:
 @pytest.fixture
 def bare_paper(db) -> Work:
     return make_corpus_paper(BARE_PAPER, check_passed=False, title="Notes", type="article")
+
+
+# --- Researchers and institutions ----------------------------------------------------------
+
+# Appended with the researcher pages; these belong with the imports above.
+from papers.models import Affiliation, Institution  # noqa: E402
+from scoring.models import InstitutionScore, ResearcherScore  # noqa: E402
+
+
+def make_author(number: int, *, name: str = "", orcid: str = "") -> Author:
+    return Author.objects.create(id=number, display_name=name or f"Author {number}", orcid=orcid)
+
+
+def make_institution(number: int, *, name: str = "", country_code: str = "", **fields) -> Institution:
+    return Institution.objects.create(
+        id=number, display_name=name or f"Institution {number}", country_code=country_code, **fields
+    )
+
+
+def affiliate(work: Work, author_id: int, *institutions: Institution) -> None:
+    """An authorship of `author_id` on `work` (as `write` makes it) listing `institutions`."""
+    write(work, author_id)
+    for institution in institutions:
+        Affiliation.objects.create(work=work, author_id=author_id, institution=institution)
+
+
+def _roll_up_figures(run: ScoringRun, ranked: int, *, rank: int | None, researcher_score: float, **fields) -> dict:
+    """A roll-up row's figures, `ranked` being the run's count; `rank=None` is one the run scored
+    0 and did not rank."""
+    score = 0.0 if rank is None else researcher_score
+    return {
+        "papers": 1,
+        "ranked_papers": 0 if rank is None else 1,
+        "sum_score": score * 10,
+        "h_index": 0,
+        "top_percent": None if rank is None else 100.0 * rank / max(ranked, 1),
+        **fields,
+        "run": run,
+        "rank": rank,
+        "researcher_score": score,
+    }
+
+
+def make_researcher_score(
+    run: ScoringRun, author: Author | int, *, rank: int | None, researcher_score: float = 1.0, **fields
+) -> ResearcherScore:
+    author_id = author if isinstance(author, int) else author.id
+    figures = _roll_up_figures(run, run.researchers_ranked, rank=rank, researcher_score=researcher_score, **fields)
+    return ResearcherScore.objects.create(author_id=author_id, **figures)
+
+
+def make_institution_score(
+    run: ScoringRun, institution: Institution, *, rank: int | None, researcher_score: float = 1.0, **fields
+) -> InstitutionScore:
+    fields.setdefault("researchers", 1)
+    figures = _roll_up_figures(run, run.institutions_ranked, rank=rank, researcher_score=researcher_score, **fields)
+    return InstitutionScore.objects.create(institution=institution, **figures)

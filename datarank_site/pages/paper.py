@@ -11,10 +11,11 @@ import hashlib
 import html
 import math
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models import Count, FloatField, IntegerField, Max, Min
+from django.db.models import Count, FloatField, IntegerField, Max, Min, Window
 from django.db.models.functions import Cast, Floor
 from django.forms.models import model_to_dict
 from django.http import QueryDict
@@ -26,12 +27,14 @@ from datarank_site.pages.errors import NotFound, Redirect
 from datarank_site.pages.fair import fair_for_page
 from datarank_site.pages.graph import Bins, Node, Role, citation_graph
 from datarank_site.pages.templatetags.titles import title_text
-from papers.models import Citation, CorpusEntry, Work
+from papers.models import Authorship, Citation, CorpusEntry, Work
 from scoring.explain import Explanation, Pending, Standing, not_yet_scored, standing, why_this_datarank
 from scoring.models import SCORE_FIELDS, PaperScore, RunParameters, ScoredWork, ScoringRun
 
 HISTOGRAM_BINS = 40
 TOP_CITERS = 5
+# A byline names this many authors; a consortium paper's thousand are on OpenAlex.
+BYLINE_AUTHORS = 20
 # Work ids are 64-bit integers in the database; anything larger cannot be a work of ours.
 MAX_WORK_ID = 2**63 - 1
 # Both cached values are fixed once their run has finished; the timeout only bounds memory.
@@ -168,6 +171,7 @@ class PaperPage:
             )
         return {
             **self.table_context(query),
+            "byline": byline(work),
             "top_citers": self.citers.kept[:TOP_CITERS],
             "split": split,
             "standing": self.standing(),
@@ -217,6 +221,17 @@ class PaperPage:
                 "fetched_at": work.fetched_at,
                 "url": url,
             },
+            "authors": [
+                {
+                    "openalex_id": f"A{authorship.author_id}",
+                    "display_name": authorship.author.display_name,
+                    "orcid": authorship.author.orcid or None,
+                    "position": authorship.position,
+                    "url": urljoin(url, reverse("researcher", kwargs={"key": f"A{authorship.author_id}"})),
+                }
+                for authorship in Authorship.objects.filter(work_id=work.id).select_related("author")
+            ],
+            "unidentified_authors": work.unidentified_authors,
             "data_paper_check": {
                 "passed": entry.check_passed,
                 "confidence": entry.confidence,
@@ -248,6 +263,44 @@ class PaperPage:
             ],
             "fair": as_data(fair_for_page(work)),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BylineAuthor:
+    """An author as a byline names them: their OpenAlex id (their page's key) and name."""
+
+    openalex_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """The paper's first BYLINE_AUTHORS authorships with an author id, in the paper's order."""
+
+    authors: list[BylineAuthor]
+    total: int
+    """All its authorships with an author id."""
+    unidentified: int
+    """Its authorships without one, which count for nobody."""
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.authors)
+
+
+def byline(work: Work) -> Byline:
+    """One query: the window counts every authorship before the slice cuts the list."""
+    shown = list(
+        Authorship.objects.filter(work_id=work.id)
+        .select_related("author")
+        .annotate(total=Window(Count("id")))
+        .order_by("position", "id")[:BYLINE_AUTHORS]
+    )
+    return Byline(
+        authors=[BylineAuthor(f"A{each.author_id}", each.author.display_name) for each in shown],
+        total=shown[0].total if shown else 0,
+        unidentified=work.unidentified_authors,
+    )
 
 
 def subfield_name(work: Work) -> str:

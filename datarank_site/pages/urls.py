@@ -8,7 +8,7 @@ from django.views.decorators.common import no_append_slash
 from django.views.decorators.csrf import csrf_exempt
 
 from datarank_site import errors
-from datarank_site.pages import corrections, views
+from datarank_site.pages import corrections, researchers, views
 from datarank_site.pages.sitemaps import SITEMAPS
 
 
@@ -50,6 +50,20 @@ urlpatterns = [
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/fair/$", views.paper_fair, name="paper_fair"),
     re_path(r"^papers/(?P<key>[Ww][0-9]{1,19})/correction/$", corrections.correction, name="paper_correction"),
     path("about/methodology/", views.methodology, name="methodology"),
+    # Researchers (OpenAlex author ids) and institutions, each case accepted as for papers.
+    path("researchers/", researchers.researchers, name="researchers"),
+    re_path(r"^researchers/(?P<key>[Aa][0-9]{1,19})/$", researchers.researcher, name="researcher"),
+    re_path(r"^researchers/(?P<key>[Aa][0-9]{1,19})/data\.json$", researchers.researcher_data, name="researcher_data"),
+    re_path(
+        r"^researchers/(?P<key>[Aa][0-9]{1,19})/correction/$",
+        corrections.researcher_correction,
+        name="researcher-correction",
+    ),
+    path("institutions/", researchers.institutions, name="institutions"),
+    re_path(r"^institutions/(?P<key>[Ii][0-9]{1,19})/$", researchers.institution, name="institution"),
+    re_path(
+        r"^institutions/(?P<key>[Ii][0-9]{1,19})/data\.json$", researchers.institution_data, name="institution_data"
+    ),
     # Badges, the embed card (the one page other sites may frame) and the bulk dumps.
     re_path(r"^badges/(?P<key>[Ww][0-9]{1,19})\.svg$", views.badge_svg, name="badge_svg"),
     re_path(r"^badges/(?P<key>[Ww][0-9]{1,19})\.json$", views.badge_json, name="badge_json"),

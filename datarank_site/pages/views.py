@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,8 @@ from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.page_cache import CITER_TABLE_PARAMETERS, cached_page
 from datarank_site.pages.pagination import CappedPaginator, UncountedPage
 from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
-from papers.models import Work, WorkQuerySet
+from datarank_site.pages.researchers import matching_researchers
+from papers.models import Authorship, Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
 from papers.search import interpret
 from scoring.dumps import CONTENT_TYPES, MANIFEST, list_dumps, open_served_file
@@ -36,6 +37,8 @@ SEARCH_COUNT_CAP = 1_000
 RANKING_PAGE_SIZE = 50
 # Work fields no list of papers shows.
 LONG_FIELDS = ("abstract", "indexed_in", "topics", "repository_locations")
+# A result names its first authors, and "et al." when there are more.
+RESULT_AUTHORS = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -76,9 +79,21 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     if form.cleaned_data["tier"] is not None:
         works = works.in_tier(form.cleaned_data["tier"])
     works = order_results(works, form.cleaned_data["sort"])
+    # One more authorship than is shown tells whether "et al." follows.
+    first_authors = Authorship.objects.select_related("author").order_by("position", "id")[: RESULT_AUTHORS + 1]
+    works = works.prefetch_related(Prefetch("authorships", queryset=first_authors, to_attr="first_authorships"))
     paginator = CappedPaginator(works, SEARCH_PAGE_SIZE, cap=SEARCH_COUNT_CAP)
     page = paginator.get_page(request.GET.get("page"))
-    context = {"query": query, "plan": plan, "page": page, "run": run, "unknown_identifier": lookup is not None}
+    context = {
+        "query": query,
+        "plan": plan,
+        "page": page,
+        "run": run,
+        "unknown_identifier": lookup is not None,
+        # Above the first page of papers only: the names do not change with the page.
+        "researchers": matching_researchers(plan, run) if page.number == 1 else [],
+        "result_authors": RESULT_AUTHORS,
+    }
     return search_response(request, form, context, page_number=page.number)
 
 

@@ -87,9 +87,9 @@ def test_the_page_takes_the_same_number_of_queries_however_many_citers(client, d
     build_paper(citer_count)
     rescore_corpus()
 
-    # The run, the paper, its citers, the links among them, the distribution (2), the score
-    # history and the FAIR context (2).
-    with django_assert_num_queries(9):
+    # The run, the paper, its citers, its byline, the links among them, the distribution (2),
+    # the score history and the FAIR context (2).
+    with django_assert_num_queries(10):
         assert page_of(client).status_code == 200
 
 
@@ -97,7 +97,7 @@ def test_the_page_takes_the_same_number_of_queries_however_many_citers(client, d
 def test_a_second_view_reads_the_graph_and_distribution_from_the_cache(client, django_assert_num_queries, scored):
     page_of(client)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert page_of(client).status_code == 200
 
 

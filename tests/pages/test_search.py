@@ -84,9 +84,9 @@ def test_the_fragment_takes_a_fixed_number_of_queries_for_a_page_of_results(clie
         make_score(run, work, rank=number, datarank=1.0, tier=1 + (number - 1) // 6)
     params = {"q": "dataset", "sort": "citations", "year_from": "2001", "tier": "1"}
 
-    # The vocabulary (the words' corrections), the run, the (capped) count, the page's ids in
-    # order, then its rows.
-    with django_assert_num_queries(5):
+    # The vocabulary (the words' corrections), the run, the researchers whose names match, the
+    # (capped) count, the page's ids in order, then its rows and their first authors.
+    with django_assert_num_queries(7):
         response = client.get("/search/", params, **HTMX)
     assert "6 papers match" in text(response)
 

@@ -93,9 +93,9 @@ def test_corrections_only_come_from_corpus_titles(images):
 def test_a_query_of_200_one_letter_words_reads_the_vocabulary_once(client, images, django_assert_max_num_queries):
     query = " ".join("abcdefghijklmnopqrstuvwxyz"[n % 26] for n in range(150))
 
-    # The vocabulary, the run, the count, the page's ids and rows (the form caps the query at
-    # 300 characters: 150 words).
-    with django_assert_max_num_queries(5):
+    # The vocabulary, the run, the researchers, the count, the page's ids, rows and their first
+    # authors (the form caps the query at 300 characters: 150 words).
+    with django_assert_max_num_queries(7):
         response = client.get("/search/", {"q": query})
     assert response.status_code == 200
     with django_assert_max_num_queries(2):

@@ -38,13 +38,15 @@ def test_the_sitemap_index_names_a_sitemap_for_the_pages_and_the_papers(client):
     assert "<loc>http://testserver/sitemap-papers.xml</loc>" in xml
 
 
-def test_the_pages_sitemap_lists_home_ranking_and_methodology(client):
+def test_the_pages_sitemap_lists_home_the_three_rankings_and_methodology(client):
     xml = client.get("/sitemap-pages.xml").content.decode()
 
     locations = re.findall(r"<loc>([^<]+)</loc>", xml)
     assert locations == [
         "http://testserver/",
         "http://testserver/ranking/",
+        "http://testserver/researchers/",
+        "http://testserver/institutions/",
         "http://testserver/about/methodology/",
     ]
 

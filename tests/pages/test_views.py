@@ -474,7 +474,7 @@ def top_citers(response) -> str:
 
 
 @pytest.mark.parametrize("extra_citers", [0, 40])
-def test_the_paper_page_takes_nine_queries_however_many_citers_it_has(
+def test_the_paper_page_takes_ten_queries_however_many_citers_it_has(
     client, citers, django_assert_num_queries, extra_citers, settings
 ):
     # The page as it is built: the rendered-page cache, off here, adds one (test_page_cache.py).
@@ -485,7 +485,7 @@ def test_the_paper_page_takes_nine_queries_however_many_citers_it_has(
     # The citation graph and the distribution are cached: count them being computed.
     cache.clear()
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get(f"/papers/W{IMAGENET}/").status_code == 200
 
 
