@@ -650,3 +650,12 @@ def test_the_sitemap_lists_the_researchers_the_run_scored(client, lovelace):
     xml = client.get("/sitemap-researchers.xml").content.decode()
 
     assert re.findall(r"<loc>http://testserver/researchers/(A\d+)/</loc>", xml) == ["A1", "A2", "A3", "A6"]
+
+
+def test_the_methodology_page_defines_the_three_researcher_scores_and_whose_they_are(client):
+    page = text(client.get("/about/methodology/"))
+
+    assert "The sum of their 10 best DataRanks ÷ 10, a missing paper counting 0" in page
+    assert "theSindex's definition" in page and "Scholar Data's S-index" in page and "CatalystNeuro's" in page
+    assert "an authorship without an author id counts for nobody" in page
+    assert 'href="/researchers/"' in client.get("/about/methodology/").content.decode()
