@@ -16,7 +16,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from papers.datapaper import check_data_paper
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
 from papers.openalex.records import WorkRecord
 from papers.search import add_to_vocabulary
 
@@ -26,6 +26,7 @@ WORK_FIELDS = [
     "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
     "fetched_at", "license", "datasets", "primary_topic", "subfield_id", "source_type", "truncated",
+    "unidentified_authors",
 ]  # fmt: skip
 CHECK_FIELDS = ["check_passed", "confidence", "reasons", "included", "checked_at"]
 
@@ -49,9 +50,9 @@ class LoadSummary:
 def load_records(
     records: Iterable[WorkRecord], *, corpus: CorpusMode, fetched_at: datetime, batch_size: int = 2000
 ) -> LoadSummary:
-    """Upsert the works, their authors and authorships, their citation links and (unless
-    `corpus` is "none") their corpus entries, then refresh the self-citation flags of every
-    link touching them.
+    """Upsert the works, their authors and authorships, the institutions and affiliations of
+    those, their citation links and (unless `corpus` is "none") their corpus entries, then
+    refresh the self-citation flags of every link touching them.
 
     corpus="data" lets the data-paper check decide who is included, "all" includes everyone.
     Loading never takes a work out of the corpus and never touches an admin's override."""
@@ -109,6 +110,7 @@ def _load_batch(
         update_conflicts=True, unique_fields=["id"], update_fields=WORK_FIELDS,
     )  # fmt: skip
     authors = _save_authors(fresh)
+    _save_affiliations(fresh)
     links_added = _insert_links(
         [(record.id, cited) for record in by_id.values() for cited in record.referenced_ids], seen_at=fetched_at
     )
@@ -154,6 +156,7 @@ def _work(record: WorkRecord, fetched_at: datetime) -> Work:
         subfield_id=record.primary_topic.subfield[0] if record.primary_topic else None,
         source_type=_fit(record.source_type, Work, "source_type"),
         truncated=truncated_data(record),
+        unidentified_authors=record.unidentified_authors,
     )
 
 
@@ -191,13 +194,20 @@ def _save_authors(records: list[WorkRecord]) -> int:
         list(authors.values()), update_conflicts=True, unique_fields=["id"], update_fields=["display_name", "orcid"]
     )
     wanted = {
-        (record.id, author.id): position
+        (record.id, author.id): Authorship(
+            work_id=record.id,
+            author_id=author.id,
+            position=position,
+            author_position=_fit(author.author_position, Authorship, "author_position"),
+            raw_affiliations=list(author.raw_affiliations),
+        )
         for record in records
         for position, author in enumerate(record.authors, start=1)
     }
     Authorship.objects.bulk_create(
-        [Authorship(work_id=work, author_id=author, position=position) for (work, author), position in wanted.items()],
-        update_conflicts=True, unique_fields=["work", "author"], update_fields=["position"],
+        list(wanted.values()),
+        update_conflicts=True, unique_fields=["work", "author"],
+        update_fields=["position", "author_position", "raw_affiliations"],
     )  # fmt: skip
     # Updating in place rather than deleting and re-inserting keeps the rows (and their ids)
     # identical across reloads. A truncated author list says nothing about the authors it cut.
@@ -211,6 +221,48 @@ def _save_authors(records: list[WorkRecord]) -> int:
     ]
     Authorship.objects.filter(pk__in=gone).delete()
     return len(authors)
+
+
+def _save_affiliations(records: list[WorkRecord]) -> None:
+    """The institutions the authorships list, and which author was at which on each work: the
+    authorships' own institutions replace the ones held for them, as authorships replace theirs."""
+    institutions = {
+        institution.id: Institution(
+            id=institution.id,
+            display_name=_fit(institution.display_name, Institution, "display_name"),
+            country_code=_fit(institution.country_code, Institution, "country_code"),
+            ror=_fit(institution.ror, Institution, "ror"),
+            type=_fit(institution.type, Institution, "type"),
+        )
+        for record in records
+        for author in record.authors
+        for institution in author.institutions
+    }
+    Institution.objects.bulk_create(
+        list(institutions.values()),
+        update_conflicts=True, unique_fields=["id"], update_fields=["display_name", "country_code", "ror", "type"],
+    )  # fmt: skip
+    wanted = dict.fromkeys(
+        (record.id, author.id, institution.id)
+        for record in records
+        for author in record.authors
+        for institution in author.institutions
+    )
+    Affiliation.objects.bulk_create(
+        [Affiliation(work_id=work, author_id=author, institution_id=at) for work, author, at in wanted],
+        ignore_conflicts=True,
+    )
+    # A listed author's institutions are all there even when the list of authors is cut short.
+    listed = {(record.id, author.id) for record in records for author in record.authors}
+    complete = {record.id for record in records if not record.authors_truncated}
+    gone = [
+        pk
+        for pk, work, author, institution in Affiliation.objects.filter(
+            work_id__in=[r.id for r in records]
+        ).values_list("pk", "work_id", "author_id", "institution_id")
+        if (work in complete or (work, author) in listed) and (work, author, institution) not in wanted
+    ]
+    Affiliation.objects.filter(pk__in=gone).delete()
 
 
 def _insert_links(pairs: list[tuple[int, int]], *, seen_at: datetime) -> int:

@@ -13,7 +13,11 @@ Django-free on purpose: the loader, the API client and the tests all read record
 - `referenced_works_count` can be 0, and older records lack it (then the list is all we know);
 - `referenced_works` can repeat an id or hold the work itself (20 of the sample's records do);
 - an authorship's author id can be null (the name and even the ORCID are there, the id is not),
-  and the same author can be listed twice on one work;
+  and the same author can be listed twice on one work (23 times in the sample, 3 of them with an
+  institution the first listing lacks);
+- an authorship's `institutions` can be empty, and an institution's `ror`, `country_code` and
+  `type` null; one institution in the sample is all nulls, its id included; raw affiliation
+  strings carry entities (`Science &amp; IT`) as titles do;
 - list results may cut `authorships` short and say so with `is_authors_truncated`;
 - nothing bounds a field's length: one record held a 50 MB title. Every text field is kept to
   the size CAPS states (no more than its column holds); a longer one is cut, or, for an
@@ -48,12 +52,19 @@ CAPS: dict[str, int] = {
     "topic_name": 500,  # topics[].display_name and the primary topic's names
     "indexed_in": 100,  # each entry of indexed_in
     "repository_name": 500,  # repository_locations[].source
+    "author_position": 10,  # Authorship.author_position
+    # Each of Authorship.raw_affiliations, a JSON list: the longest in the sample has 418 characters.
+    "raw_affiliation": 2_000,
+    "institution_name": 500,  # Institution.display_name
+    "institution_type": 50,  # Institution.type
 }
 # Identifiers are never cut, a cut one would name something else: one longer than this is dropped.
 IDENTIFIER_CAPS: dict[str, int] = {
     "doi": 255,  # Work.doi
     "orcid": 100,  # Author.orcid
     "url": 2_000,  # repository_locations[].url
+    "ror": 100,  # Institution.ror
+    "country_code": 2,  # Institution.country_code
 }
 
 
@@ -72,10 +83,27 @@ class Truncation(NamedTuple):
         return f"{self.field} cut to {self.cap:,} characters (the record's {self.field} had {self.length:,})"
 
 
+class Institution(NamedTuple):
+    """An institution an authorship lists; `id` is the number of its I id."""
+
+    id: int
+    display_name: str
+    country_code: str
+    ror: str
+    type: str
+
+
 class Author(NamedTuple):
+    """An author of the work with the institutions and affiliation strings of their authorship.
+    Listed twice, they keep the first listing's name, ORCID and position, and the
+    institutions and strings of every listing, each once (the work does name them)."""
+
     id: int
     display_name: str
     orcid: str
+    author_position: str = ""  # OpenAlex's: first, middle or last
+    raw_affiliations: tuple[str, ...] = ()
+    institutions: tuple[Institution, ...] = ()
 
 
 class PrimaryTopic(NamedTuple):
@@ -119,6 +147,8 @@ class WorkRecord:
     source_type: str = ""
     # The fields longer than CAPS or IDENTIFIER_CAPS allow, as parse_work met them.
     truncated: tuple[Truncation, ...] = ()
+    # Authorships without an author id: they are in no author's list and count for nobody.
+    unidentified_authors: int = 0
 
     @property
     def openalex_id(self) -> str:
@@ -186,7 +216,7 @@ def parse_work(raw: Any) -> WorkRecord:
 
     referenced_count = raw.get("referenced_works_count")
     open_access = _object(raw, "open_access")
-    authors, authors_cut_short = _authors(raw)
+    authors, authors_cut_short, unidentified = _authors(raw)
     cuts = _Cuts()
     return WorkRecord(
         id=work_id,
@@ -214,14 +244,7 @@ def parse_work(raw: Any) -> WorkRecord:
             for number, source, url_key, url in _repository_locations(raw)
         ],
         openalex_updated=_updated(raw.get("updated_date")),
-        authors=tuple(
-            Author(
-                id=author.id,
-                display_name=cuts.text(author.display_name, f"{where}.author.display_name", "author_name"),
-                orcid=cuts.identifier(author.orcid, f"{where}.author.orcid", "orcid"),
-            )
-            for where, author in authors
-        ),
+        authors=tuple(_cut_author(listed, cuts) for listed in authors),
         authors_truncated=authors_cut_short,
         referenced_ids=tuple(referenced_ids),
         license=cuts.text(_license(raw), "license", "license"),
@@ -229,6 +252,7 @@ def parse_work(raw: Any) -> WorkRecord:
         primary_topic=_cut_topic(_primary_topic(raw), cuts),
         source_type=cuts.text(_source_type(raw), "source_type", "source_type"),
         truncated=tuple(cuts.found),
+        unidentified_authors=unidentified,
     )
 
 
@@ -251,6 +275,29 @@ class _Cuts:
             return value
         self.found.append(Truncation(field, len(value), cap, dropped=True))
         return ""
+
+
+def _cut_author(listed: "_Listed", cuts: _Cuts) -> Author:
+    where, author = listed.where, listed.author
+    return Author(
+        id=author.id,
+        display_name=cuts.text(author.display_name, f"{where}.author.display_name", "author_name"),
+        orcid=cuts.identifier(author.orcid, f"{where}.author.orcid", "orcid"),
+        author_position=cuts.text(author.author_position, f"{where}.author_position", "author_position"),
+        raw_affiliations=tuple(
+            cuts.text(text, place, "raw_affiliation") for text, place in listed.raw_affiliations.items()
+        ),
+        institutions=tuple(
+            Institution(
+                id=institution.id,
+                display_name=cuts.text(institution.display_name, f"{place}.display_name", "institution_name"),
+                country_code=cuts.identifier(institution.country_code, f"{place}.country_code", "country_code"),
+                ror=cuts.identifier(institution.ror, f"{place}.ror", "ror"),
+                type=cuts.text(institution.type, f"{place}.type", "institution_type"),
+            )
+            for place, institution in listed.institutions.values()
+        ),
+    )
 
 
 _TOPIC_LEVELS = ("primary_topic", "primary_topic.subfield", "primary_topic.field", "primary_topic.domain")
@@ -341,34 +388,87 @@ def _primary_topic(raw: Mapping) -> PrimaryTopic | None:
     return PrimaryTopic(*named)
 
 
-def _authors(raw: Mapping) -> tuple[list[tuple[str, Author]], bool]:
+class _Listed(NamedTuple):
+    """An author as the record lists them, before any cut: the first listing's place and fields,
+    and every listing's affiliation strings (text: place) and institutions (id: (place, it))."""
+
+    where: str
+    author: Author
+    raw_affiliations: dict[str, str]
+    institutions: dict[int, tuple[str, Institution]]
+
+
+def _authors(raw: Mapping) -> tuple[list[_Listed], bool, int]:
     """The authors with an id, each with its place in the record (`authorships[3]`; the first
-    where listed twice)."""
-    authors: dict[int, tuple[str, Author]] = {}
+    where listed twice); whether the list is cut short; and how many authorships have no id."""
+    authors: dict[int, _Listed] = {}
+    unidentified = 0
     for number, authorship in enumerate(_list(raw, "authorships"), start=1):
         where = f"authorships[{number}]"
         if not isinstance(authorship, Mapping):
             raise RecordError(f"{where} must be an object")
         author = _object(authorship, "author", where=f"{where}.author")
         if author.get("id") is None:
-            continue  # Without an id the author can never match for self-citations; keep the rest.
+            # Without an id the author can never match for self-citations, nor count for anyone; keep the rest.
+            unidentified += 1
+            continue
         try:
             author_id = openalex_number(author["id"], kind="A")
         except ValueError:
             raise RecordError(f"{where}.author.id {_shown(author['id'])} is not an OpenAlex author id (A…)") from None
-        # The same author listed twice keeps the first position.
-        authors.setdefault(
-            author_id,
-            (
-                where,
-                Author(
-                    id=author_id,
-                    display_name=_text(author, "display_name", where=f"{where}.author.display_name"),
-                    orcid=_text(author, "orcid", where=f"{where}.author.orcid"),
-                ),
-            ),
+        listing = Author(
+            id=author_id,
+            display_name=_text(author, "display_name", where=f"{where}.author.display_name"),
+            orcid=_text(author, "orcid", where=f"{where}.author.orcid"),
+            author_position=_text(authorship, "author_position", where=f"{where}.author_position"),
         )
-    return list(authors.values()), _flag(raw, "is_authors_truncated")
+        listed = authors.setdefault(author_id, _Listed(where, listing, {}, {}))
+        for place, text in _raw_affiliations(authorship, where):
+            listed.raw_affiliations.setdefault(text, place)
+        for place, institution in _institutions(authorship, where):
+            listed.institutions.setdefault(institution.id, (place, institution))
+    return list(authors.values()), _flag(raw, "is_authors_truncated"), unidentified
+
+
+def _raw_affiliations(authorship: Mapping, where: str) -> list[tuple[str, str]]:
+    """The authorship's affiliation strings, cleaned as titles are, each with its place; empty ones dropped."""
+    found = []
+    key = "raw_affiliation_strings"
+    for number, value in enumerate(_list(authorship, key, where=f"{where}.{key}"), start=1):
+        place = f"{where}.{key}[{number}]"
+        text = clean_text(_string(value, place))
+        if text:
+            found.append((place, text))
+    return found
+
+
+def _institutions(authorship: Mapping, where: str) -> list[tuple[str, Institution]]:
+    """The institutions of an authorship with an id, each with its place."""
+    found = []
+    for number, institution in enumerate(_list(authorship, "institutions", where=f"{where}.institutions"), start=1):
+        place = f"{where}.institutions[{number}]"
+        if not isinstance(institution, Mapping):
+            raise RecordError(f"{place} must be an object")
+        if institution.get("id") is None:
+            continue  # An affiliation OpenAlex could not match to an institution: every field of it is null.
+        try:
+            institution_id = openalex_number(institution["id"], kind="I")
+        except ValueError:
+            shown = _shown(institution["id"])
+            raise RecordError(f"{place}.id {shown} is not an OpenAlex institution id (I…)") from None
+        found.append(
+            (
+                place,
+                Institution(
+                    id=institution_id,
+                    display_name=_text(institution, "display_name", where=f"{place}.display_name"),
+                    country_code=_text(institution, "country_code", where=f"{place}.country_code"),
+                    ror=_text(institution, "ror", where=f"{place}.ror"),
+                    type=_text(institution, "type", where=f"{place}.type"),
+                ),
+            )
+        )
+    return found
 
 
 def _topics(raw: Mapping) -> list[tuple[int, str]]:
@@ -487,12 +587,12 @@ def _flag(raw: Mapping, key: str, *, where: str | None = None) -> bool:
     return value
 
 
-def _list(raw: Mapping, key: str) -> list:
+def _list(raw: Mapping, key: str, *, where: str | None = None) -> list:
     value = raw.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise RecordError(f"{key} must be a list, not {type(value).__name__}")
+        raise RecordError(f"{where or key} must be a list, not {type(value).__name__}")
     return value
 
 

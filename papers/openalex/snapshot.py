@@ -1,8 +1,9 @@
 """An OpenAlex snapshot turned into what the site publishes, with DuckDB, out of core.
 
-Contract. `open_snapshot(path)` finds the parts of a snapshot root (holding data/works/), of a
-works folder (a `manifest` and updated_date=YYYY-MM-DD/part_NNN.gz) or of a folder of *.jsonl.gz,
-and what the manifest says is missing or short. `SnapshotBuild` then runs the corpus stages,
+Contract. `open_snapshot(path)` finds the parts of a snapshot root (holding data/works/ or
+works/), of a works folder (a `manifest` and updated_date=YYYY-MM-DD/part_NNN.gz) or of a folder
+of *.jsonl.gz, what the manifest says is missing or short, and the lists of merged author ids
+(merged_ids/authors/ beside the works folder). `SnapshotBuild` then runs the corpus stages,
 each one DuckDB statement over Parquet files in its work dir, each skipped when its output
 exists for the same inputs (a fingerprint of the parts, their sizes and the settings):
 
@@ -25,10 +26,11 @@ counts), how far it is while it runs and what it did when it ends; `LogProgress`
 lines, unless the caller brings its own.
 
 `publish_corpus` then writes, inside the caller's transaction, the corpus papers and their
-capped citers (works, authors, authorships, links, corpus entries), exactly as `load_openalex`
-would have left them: a record older than the one held keeps the held data, loading only adds
-to the corpus, and an admin's override is never touched. COPY on PostgreSQL, batched inserts on
-SQLite.
+capped citers (works, authors, authorships, institutions, affiliations, links, corpus entries),
+exactly as `load_openalex` would have left them: a record older than the one held keeps the
+held data, a truncated author list keeps the authors it cut, loading only adds to the corpus,
+and an admin's override is never touched. COPY on PostgreSQL, batched inserts on SQLite.
+`publish_merges` records the merge lists in the same transaction (papers.openalex.merges).
 
 Bad input is counted and named `part:line` (a part that is not gzip, a line that is not JSON,
 a record `parse_work` rejects — a reference that is not a work id costs its record, as it does
@@ -58,8 +60,9 @@ from django.db import connection
 from duckdb.func import FunctionNullHandling
 
 from papers.datapaper import DATA_JOURNALS, NEVER_DATA_PAPERS, check_data_paper
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
 from papers.openalex.files import GZIP_MAGIC
+from papers.openalex.merges import MergeList, MergeSummary, record_merges
 from papers.openalex.records import (
     CAPS,
     IDENTIFIER_CAPS,
@@ -74,7 +77,7 @@ from papers.search import rebuild_vocabulary
 logger = logging.getLogger(__name__)
 
 # Part of every fingerprint: a change to what a stage computes makes its old output stale.
-EXTRACT_VERSION = "2"
+EXTRACT_VERSION = "3"
 # Rows handed to the site's database per batch while publishing.
 PUBLISH_BATCH = 5000
 # Seconds between two looks at how far a running stage is.
@@ -111,6 +114,8 @@ class Snapshot:
     parts: tuple[Part, ...]
     # What the manifest lists that is not here as listed, one sentence per part.
     problems: tuple[str, ...] = ()
+    # OpenAlex's lists of merged author ids (merged_ids/authors/*.csv.gz), in name order: by date.
+    merge_lists: tuple[Path, ...] = ()
 
     def fingerprint(self) -> str:
         listing = [(part.name, part.size, part.path.stat().st_mtime_ns) for part in self.parts]
@@ -151,6 +156,8 @@ class BuildReport:
     # Parts whose record count differs from the manifest's: the build must not publish.
     mismatched: list[str] = field(default_factory=list)
     stages: list[StageReport] = field(default_factory=list)
+    # What publish_merges read and recorded; None until then, and for a snapshot without merge lists.
+    merges: MergeSummary | None = None
 
 
 class Progress:
@@ -206,14 +213,16 @@ class LogProgress(Progress):
 
 
 def open_snapshot(path: Path) -> Snapshot:
-    """The parts of a snapshot root, a works folder or a folder of *.jsonl.gz, in name order."""
+    """The parts of a snapshot root (holding data/works/ or works/), a works folder or a folder
+    of *.jsonl.gz, in name order, and the lists of merged author ids beside its works folder."""
     path = Path(path)
     if not path.is_dir():
         raise SnapshotError(f"{path} is not a folder")
-    works_dir = path / "data" / "works" if (path / "data" / "works").is_dir() else path
+    works_dir = next((path / sub for sub in ("data/works", "works") if (path / sub).is_dir()), path)
+    merge_lists = _merge_lists(path, works_dir)
     manifest = works_dir / "manifest"
     if manifest.is_file():
-        return _from_manifest(works_dir, manifest)
+        return _from_manifest(works_dir, manifest, merge_lists)
     found = sorted(works_dir.glob("updated_date=*/*.gz")) or sorted(works_dir.glob("*.jsonl.gz"))
     if not found:
         raise SnapshotError(f"{works_dir} holds no manifest, no updated_date=*/part_*.gz and no *.jsonl.gz")
@@ -221,10 +230,19 @@ def open_snapshot(path: Path) -> Snapshot:
         Part(index, item, item.relative_to(works_dir).as_posix(), _partition_date(item), item.stat().st_size)
         for index, item in enumerate(found)
     )
-    return Snapshot(works_dir, None, parts)
+    return Snapshot(works_dir, None, parts, merge_lists=merge_lists)
 
 
-def _from_manifest(works_dir: Path, manifest: Path) -> Snapshot:
+def _merge_lists(path: Path, works_dir: Path) -> tuple[Path, ...]:
+    """merged_ids/authors/ beside the works folder (data/merged_ids/ in OpenAlex's own layout),
+    or else in the root given."""
+    for folder in (works_dir.parent / "merged_ids" / "authors", path / "merged_ids" / "authors"):
+        if folder.is_dir():
+            return tuple(sorted(item for item in folder.iterdir() if item.name.endswith((".csv", ".csv.gz"))))
+    return ()
+
+
+def _from_manifest(works_dir: Path, manifest: Path, merge_lists: tuple[Path, ...]) -> Snapshot:
     try:
         entries = json.loads(manifest.read_text())["entries"]
         listed = [(entry["url"], entry["meta"]["content_length"], entry["meta"]["record_count"]) for entry in entries]
@@ -242,7 +260,7 @@ def _from_manifest(works_dir: Path, manifest: Path) -> Snapshot:
         if size != length:
             problems.append(f"{name}: {size:,} bytes, the manifest says {length:,}")
         parts.append(Part(len(parts), part_path, name, _partition_date(part_path), size, count))
-    return Snapshot(works_dir, manifest, tuple(parts), tuple(problems))
+    return Snapshot(works_dir, manifest, tuple(parts), tuple(problems), merge_lists)
 
 
 def _listed_name(url: str) -> str:
@@ -642,18 +660,52 @@ class SnapshotBuild:
         written["authorships"] = _write(
             Authorship,
             self.db.execute("""
-                SELECT id, author.id, position FROM (
+                SELECT id, author.id, position, author.author_position, to_json(author.raw_affiliations) FROM (
                     SELECT id, unnest(authors) AS author, generate_subscripts(authors, 1) AS position FROM fresh
                 ) ORDER BY 1, 3"""),
             conflict=["work_id", "author_id"],
             update=True,
-            columns=["work_id", "author_id", "position"],
+            columns=["work_id", "author_id", "position", "author_position", "raw_affiliations"],
         )
         gone = self.db.execute("""
             SELECT a.work_id, a.author_id FROM held_authorships a
             JOIN fresh s ON s.id = a.work_id AND NOT s.authors_truncated
             WHERE NOT list_contains(list_transform(s.authors, lambda x: x.id), a.author_id)""").fetchall()
         _delete_authorships(gone)
+        # The newest record naming an institution wins, as for authors; within one, its last mention.
+        self.db.execute("""
+            CREATE OR REPLACE TEMP TABLE affiliated AS
+            SELECT id AS work_id, author.id AS author_id, unnest(author.institutions) AS institution,
+                   generate_subscripts(author.institutions, 1) AS place, part, line, listed
+            FROM (SELECT id, part, line, unnest(authors) AS author, generate_subscripts(authors, 1) AS listed
+                  FROM fresh)""")
+        written["institutions"] = _write(
+            Institution,
+            self.db.execute("""
+                SELECT institution.id, arg_max(institution.display_name, (part, line, listed, place)),
+                       arg_max(institution.country_code, (part, line, listed, place)),
+                       arg_max(institution.ror, (part, line, listed, place)),
+                       arg_max(institution.type, (part, line, listed, place))
+                FROM affiliated GROUP BY institution.id ORDER BY 1"""),
+            conflict=["id"],
+            update=True,
+        )
+        written["affiliations"] = _write(
+            Affiliation,
+            self.db.execute("""
+                SELECT DISTINCT work_id, author_id, institution.id FROM affiliated ORDER BY 1, 2, 3"""),
+            conflict=["work_id", "author_id", "institution_id"],
+            update=False,
+            columns=["work_id", "author_id", "institution_id"],
+        )
+        # A listed author's institutions are all there even when the list of authors is cut short.
+        gone = self.db.execute("""
+            SELECT h.work_id, h.author_id, h.institution_id FROM held_affiliations h
+            JOIN fresh s ON s.id = h.work_id
+            WHERE (NOT s.authors_truncated OR list_contains(list_transform(s.authors, lambda x: x.id), h.author_id))
+              AND NOT EXISTS (SELECT 1 FROM affiliated a WHERE a.work_id = h.work_id AND a.author_id = h.author_id
+                                                           AND a.institution.id = h.institution_id)""").fetchall()
+        _delete_affiliations(gone)
         written["links"] = _write(
             Citation,
             self.db.execute(f"""
@@ -699,6 +751,18 @@ class SnapshotBuild:
         written["search_words"] = rebuild_vocabulary()
         return written
 
+    def publish_merges(self) -> MergeSummary | None:
+        """Record the snapshot's lists of merged author ids, inside the caller's transaction, each
+        line named by its place in the snapshot (merged_ids/authors/2023-04-13.csv:2); None when
+        it has none."""
+        if not self.snapshot.merge_lists:
+            return None
+        self.report.merges = record_merges(
+            MergeList(path, name=path.relative_to(path.parent.parent.parent).as_posix())
+            for path in self.snapshot.merge_lists
+        )
+        return self.report.merges
+
 
 # --- what the site already holds -----------------------------------------------------------
 
@@ -706,14 +770,16 @@ class SnapshotBuild:
 @dataclass
 class HeldState:
     """The site's own rows that the build merges with: every work's figures and OpenAlex date,
-    the corpus entries, the links and the authorships, as NumPy columns."""
+    the corpus entries, the links, the authorships and their affiliations, as NumPy columns."""
 
     works: dict[str, np.ndarray]
     entries: dict[str, np.ndarray]
     links: dict[str, np.ndarray]
     authorships: dict[str, np.ndarray]
+    affiliations: dict[str, np.ndarray]
 
     def digest(self) -> str:
+        # Of what the citers stage reads: the affiliations only tell publishing what to replace.
         parts = [self.works, self.entries, self.links, self.authorships]
         return hashlib.sha256(b"".join(np.asarray(c).tobytes() for p in parts for c in p.values())).hexdigest()
 
@@ -731,6 +797,8 @@ class HeldState:
              "citing_id::BIGINT AS citing_id, cited_id::BIGINT AS cited_id,"
              " is_self_citation::BOOLEAN AS is_self_citation"),
             ("held_authorships", self.authorships, "work_id::BIGINT AS work_id, author_id::BIGINT AS author_id"),
+            ("held_affiliations", self.affiliations,
+             "work_id::BIGINT AS work_id, author_id::BIGINT AS author_id, institution_id::BIGINT AS institution_id"),
         ):  # fmt: skip
             db.register(f"{name}_arrays", columns)
             db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM {name}_arrays")
@@ -764,6 +832,10 @@ def export_held() -> HeldState:
         authorships=_columns(
             Authorship.objects.values_list("work_id", "author_id"), {"work_id": np.int64, "author_id": np.int64}
         ),
+        affiliations=_columns(
+            Affiliation.objects.values_list("work_id", "author_id", "institution_id"),
+            {"work_id": np.int64, "author_id": np.int64, "institution_id": np.int64},
+        ),
     )
 
 
@@ -787,7 +859,8 @@ def _columns(rows, dtypes: dict[str, type]) -> dict[str, np.ndarray]:
 _WORK_COLUMNS = [
     "id", "doi", "title", "abstract", "publication_year", "venue", "type", "cited_by_count", "referenced_works_count",
     "is_oa", "oa_status", "is_retracted", "indexed_in", "topics", "repository_locations", "openalex_updated",
-    "license", "datasets", "primary_topic", "subfield_id", "source_type", "truncated", "fetched_at",
+    "license", "datasets", "primary_topic", "subfield_id", "source_type", "truncated", "unidentified_authors",
+    "fetched_at",
 ]  # fmt: skip
 # Free text cut to its column, as papers.openalex.ingest does: one long venue must not fail the publish.
 _WORK_ROWS_SQL = f"""
@@ -802,7 +875,8 @@ _WORK_ROWS_SQL = f"""
            substring(source_type, 1, {Work._meta.get_field("source_type").max_length}),
            -- Work.truncated, as papers.openalex.ingest.truncated_data writes it.
            to_json(map_from_entries(list_transform(truncated, lambda t: {{'k': t.field,
-               'v': {{'length': t.length, 'kept': CASE WHEN t.dropped THEN 0 ELSE t.cap END}}}})))
+               'v': {{'length': t.length, 'kept': CASE WHEN t.dropped THEN 0 ELSE t.cap END}}}}))),
+           unidentified_authors
     FROM fresh ORDER BY id"""
 
 
@@ -877,6 +951,16 @@ def _delete_authorships(pairs: list[tuple[int, int]]) -> None:
                 f"DELETE FROM {connection.ops.quote_name(Authorship._meta.db_table)}"
                 " WHERE work_id = %s AND author_id = %s",
                 pairs,
+            )
+
+
+def _delete_affiliations(rows: list[tuple[int, int, int]]) -> None:
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"DELETE FROM {connection.ops.quote_name(Affiliation._meta.db_table)}"
+                " WHERE work_id = %s AND author_id = %s AND institution_id = %s",
+                rows,
             )
 
 
@@ -962,6 +1046,7 @@ def _install_functions(db: duckdb.DuckDBPyConnection) -> None:
     db.create_function("dr_doi_py", _doi_or_none, ["VARCHAR"], "VARCHAR", null_handling=FunctionNullHandling.SPECIAL)
     db.create_function("dr_date_py", _date_or_none, ["VARCHAR"], "DATE", null_handling=FunctionNullHandling.SPECIAL)
     db.create_function("dr_problem_py", _problem, ["VARCHAR"], "VARCHAR")
+    db.create_function("dr_merge_listings_py", _merge_listings, [_LISTINGS], _LISTINGS)
     db.create_function(
         "dr_check",
         _check,
@@ -999,6 +1084,23 @@ def _problem(line: str) -> str:
     return "a record of a shape this reader does not take"
 
 
+def _merge_listings(found: list[dict]) -> list[dict]:
+    """records._authors' merge, for a work that lists an author (or one of their affiliation
+    strings or institutions) twice: each author once, with the first listing's fields, and the
+    strings and institutions of every listing, each once, where first met."""
+    merged: dict[int, dict] = {}
+    for listing in found:
+        author = merged.setdefault(listing["id"], {**listing, "raw": {}, "institutions": {}})
+        for text in listing["raw"]:
+            author["raw"].setdefault(text["text"], text)
+        for institution in listing["institutions"]:
+            author["institutions"].setdefault(institution["id"], institution)
+    return [
+        {**author, "raw": list(author["raw"].values()), "institutions": list(author["institutions"].values())}
+        for author in merged.values()
+    ]
+
+
 def _check(work_type: str, venue: str, title: str, abstract: str, source_type: str) -> dict:
     verdict = check_data_paper(type=work_type, venue=venue, title=title, abstract=abstract, source_type=source_type)
     return {"passed": verdict.passed, "confidence": verdict.confidence, "reasons": list(verdict.reasons)}
@@ -1011,10 +1113,23 @@ _NUMBER = "[0-9]*[1-9][0-9]*"
 _WORK_URL = f'"https://openalex\\.org/W{_NUMBER}"'
 _REFERENCES = f"\\[(?:{_WORK_URL}(?:,{_WORK_URL})*)?\\]"
 _AUTHOR = f"https://openalex\\.org/A{_NUMBER}"
+_INSTITUTION = f"https://openalex\\.org/I{_NUMBER}"
 _KEY = r'"(?:[^"\\]|\\.)*"'
 _POSITIONS = r"\[(?:-?[0-9]+(?:,-?[0-9]+)*)?\]"
 _ABSTRACT_INDEX = f"\\{{(?:{_KEY}:{_POSITIONS}(?:,{_KEY}:{_POSITIONS})*)?\\}}"
-_AUTHORSHIPS = '[{"author": {"id": "VARCHAR", "display_name": "VARCHAR", "orcid": "VARCHAR"}}]'
+# The texts as JSON, so that a number where a string belongs is told apart: a VARCHAR would take it.
+_AUTHORSHIPS = json.dumps([{
+    "author": {"id": "VARCHAR", "display_name": "JSON", "orcid": "JSON"},
+    "author_position": "JSON",
+    "raw_affiliation_strings": ["JSON"],
+    "institutions": [{"id": "VARCHAR", "display_name": "JSON", "country_code": "JSON", "ror": "JSON", "type": "JSON"}],
+}])  # fmt: skip
+# An authorship as the extraction lists it, each text and institution with its place in the record.
+_LISTINGS = (
+    "STRUCT(n BIGINT, id BIGINT, display_name VARCHAR, orcid VARCHAR, position VARCHAR,"
+    " raw STRUCT(n BIGINT, k BIGINT, text VARCHAR)[], institutions STRUCT(n BIGINT, m BIGINT, id BIGINT,"
+    " display_name VARCHAR, country_code VARCHAR, ror VARCHAR, type VARCHAR)[])[]"
+)
 _MACROS = [
     f"dr_strip(s) AS regexp_replace(s, '^{_WS}+|{_WS}+$', '', 'g')",
     f"dr_collapse(s) AS dr_strip(regexp_replace(s, '{_WS}+', ' ', 'g'))",
@@ -1192,15 +1307,25 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
             AND dr_is_int(r.cited_by_count) AND TRY_CAST(r.cited_by_count::VARCHAR AS BIGINT) >= 0
             AND dr_obj_ok(oa) AND dr_flag_ok(oa -> '$.is_oa') AND dr_text_ok(oa -> '$.oa_status')
             AND (dr_null(r.authorships)
-                 OR (typed_authorships IS NOT NULL AND dr_all(list_transform(typed_authorships, lambda a:
-                        a.author.id IS NULL OR regexp_full_match(a.author.id, '{_AUTHOR}'))))
+                 OR typed_ok
                  OR (json_type(r.authorships) = 'ARRAY' AND dr_all(list_transform(dr_items(r.authorships), lambda a:
                     coalesce(json_type(a) = 'OBJECT', false) AND dr_obj_ok(a -> '$.author')
                     AND (dr_null(a -> '$.author' -> '$.id')
                          OR (dr_is_str(a -> '$.author' -> '$.id')
                              AND dr_number(a -> '$.author' ->> '$.id', 'A') IS NOT NULL
                              AND dr_text_ok(a -> '$.author' -> '$.display_name')
-                             AND dr_text_ok(a -> '$.author' -> '$.orcid')))))))
+                             AND dr_text_ok(a -> '$.author' -> '$.orcid')
+                             AND dr_text_ok(a -> '$.author_position')
+                             AND dr_list_ok(a -> '$.raw_affiliation_strings')
+                             AND dr_all(list_transform(dr_items(a -> '$.raw_affiliation_strings'),
+                                                       lambda x: dr_is_str(x)))
+                             AND dr_list_ok(a -> '$.institutions')
+                             AND dr_all(list_transform(dr_items(a -> '$.institutions'), lambda x:
+                                 coalesce(json_type(x) = 'OBJECT', false)
+                                 AND (dr_null(x -> '$.id')
+                                      OR (dr_is_str(x -> '$.id') AND dr_number(x ->> '$.id', 'I') IS NOT NULL
+                                          AND dr_text_ok(x -> '$.display_name') AND dr_text_ok(x -> '$.country_code')
+                                          AND dr_text_ok(x -> '$.ror') AND dr_text_ok(x -> '$.type')))))))))))
             AND dr_flag_ok(r.is_authors_truncated)
             AND (dr_null(r.doi) OR doi_text = '' OR (doi_text IS NOT NULL AND doi IS NOT NULL))
             AND dr_text_ok(r.title) AND dr_text_ok(title_json)
@@ -1242,7 +1367,17 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
                      WHEN regexp_full_match(updated_text[1:10], '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')
                           AND TRY_CAST(updated_text[1:10] AS DATE) IS NOT NULL AND updated_text[1:4] <> '0000'
                      THEN TRY_CAST(updated_text[1:10] AS DATE)
-                     WHEN updated_text IS NOT NULL THEN dr_date_py(updated_text) END AS updated
+                     WHEN updated_text IS NOT NULL THEN dr_date_py(updated_text) END AS updated,
+                -- The authorships as the typed list reads them, every id in its full form: nearly all records.
+                coalesce(typed_authorships IS NOT NULL AND dr_all(list_transform(typed_authorships, lambda a:
+                    a IS NOT NULL AND (a.author.id IS NULL OR (regexp_full_match(a.author.id, '{_AUTHOR}')
+                    AND dr_text_ok(a.author.display_name) AND dr_text_ok(a.author.orcid)
+                    AND dr_text_ok(a.author_position)
+                    AND dr_all(list_transform(a.raw_affiliation_strings, lambda x: dr_is_str(x)))
+                    AND dr_all(list_transform(a.institutions, lambda x: x IS NOT NULL AND (x.id IS NULL
+                        OR (regexp_full_match(x.id, '{_INSTITUTION}') AND dr_text_ok(x.display_name)
+                            AND dr_text_ok(x.country_code) AND dr_text_ok(x.ror) AND dr_text_ok(x.type))))))))),
+                    false) AS typed_ok
             FROM fields
         )
     )
@@ -1293,20 +1428,43 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         CASE WHEN {" AND ".join(level_good)} THEN {level_number[1]} END AS subfield_id,
         dr_text(pl_source -> '$.type') AS source_type,
         dr_flag(r.is_authors_truncated) AS authors_truncated,
-        list_filter(found, lambda a, i: list_position(list_transform(found, lambda b: b.id), a.id) = i) AS authors
+        listed - len(found) AS unidentified_authors,
+        -- An author, an affiliation string or an institution listed twice: records._authors in Python, rarely.
+        CASE WHEN len(list_distinct(list_transform(found, lambda a: a.id))) < len(found)
+                  OR NOT dr_all(list_transform(found, lambda a:
+                         len(list_distinct(list_transform(a.raw, lambda x: x.text))) = len(a.raw)
+                         AND len(list_distinct(list_transform(a.institutions, lambda x: x.id))) = len(a.institutions)))
+             THEN dr_merge_listings_py(found) ELSE found END AS authors
     FROM (
-        SELECT *, CASE WHEN typed_authorships IS NOT NULL
+        SELECT *, CASE WHEN typed_ok
             THEN list_filter(list_transform(typed_authorships, lambda a, i: {{
                     'n': i,
                     'id': TRY_CAST(substring(a.author.id, 23) AS BIGINT),
-                    'display_name': coalesce(a.author.display_name, ''),
-                    'orcid': coalesce(a.author.orcid, '')}}), lambda a: a.id IS NOT NULL)
+                    'display_name': dr_text(a.author.display_name),
+                    'orcid': dr_text(a.author.orcid),
+                    'position': dr_text(a.author_position),
+                    'raw': list_filter(list_transform(coalesce(a.raw_affiliation_strings, []), lambda x, k:
+                        {{'n': i, 'k': k, 'text': dr_clean(dr_text(x))}}), lambda x: x.text <> ''),
+                    'institutions': list_filter(list_transform(coalesce(a.institutions, []), lambda x, m: {{
+                        'n': i, 'm': m, 'id': TRY_CAST(substring(x.id, 23) AS BIGINT),
+                        'display_name': dr_text(x.display_name), 'country_code': dr_text(x.country_code),
+                        'ror': dr_text(x.ror), 'type': dr_text(x.type)}}), lambda x: x.id IS NOT NULL)}}),
+                  lambda a: a.id IS NOT NULL)
             ELSE list_filter(list_transform(dr_items(r.authorships), lambda a, i: {{
                     'n': i,
                     'id': dr_number(a -> '$.author' ->> '$.id', 'A'),
                     'display_name': dr_text(a -> '$.author' -> '$.display_name'),
-                    'orcid': dr_text(a -> '$.author' -> '$.orcid')}}),
-                  lambda a: a.id IS NOT NULL) END AS found
+                    'orcid': dr_text(a -> '$.author' -> '$.orcid'),
+                    'position': dr_text(a -> '$.author_position'),
+                    'raw': list_filter(list_transform(dr_items(a -> '$.raw_affiliation_strings'), lambda x, k:
+                        {{'n': i, 'k': k, 'text': dr_clean(dr_text(x))}}), lambda x: x.text <> ''),
+                    'institutions': list_filter(list_transform(dr_items(a -> '$.institutions'), lambda x, m: {{
+                        'n': i, 'm': m, 'id': dr_number(x ->> '$.id', 'I'),
+                        'display_name': dr_text(x -> '$.display_name'),
+                        'country_code': dr_text(x -> '$.country_code'),
+                        'ror': dr_text(x -> '$.ror'), 'type': dr_text(x -> '$.type')}}), lambda x: x.id IS NOT NULL)}}),
+                  lambda a: a.id IS NOT NULL) END AS found,
+            CASE WHEN typed_ok THEN len(typed_authorships) ELSE len(dr_items(r.authorships)) END AS listed
         FROM checked
     ))
     -- records.CAPS: every text field cut to its cap, an identifier past its cap dropped, and a note
@@ -1322,8 +1480,16 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         dr_cut(license, {caps["license"]}) AS license,
         CASE WHEN primary_topic IS NOT NULL THEN {topic_cut} END AS primary_topic,
         dr_cut(source_type, {caps["source_type"]}) AS source_type,
-        list_transform(authors, lambda a: {{'id': a.id, 'display_name': dr_cut(a.display_name, {caps["author_name"]}),
-                                            'orcid': dr_bounded(a.orcid, {ids["orcid"]})}}) AS authors),
+        list_transform(authors, lambda a: {{
+            'id': a.id, 'display_name': dr_cut(a.display_name, {caps["author_name"]}),
+            'orcid': dr_bounded(a.orcid, {ids["orcid"]}),
+            'author_position': dr_cut(a.position, {caps["author_position"]}),
+            'raw_affiliations': list_transform(a.raw, lambda x: dr_cut(x.text, {caps["raw_affiliation"]})),
+            'institutions': list_transform(a.institutions, lambda x: {{
+                'id': x.id, 'display_name': dr_cut(x.display_name, {caps["institution_name"]}),
+                'country_code': dr_bounded(x.country_code, {ids["country_code"]}),
+                'ror': dr_bounded(x.ror, {ids["ror"]}), 'type': dr_cut(x.type, {caps["institution_type"]})}})}})
+            AS authors),
         list_transform(topics_n, lambda t: dr_cut(t.name, {caps["topic_name"]})) AS topics,
         list_transform(locations_n, lambda l: {{'source': dr_cut(l.source, {caps["repository_name"]}),
                                                 'url': dr_bounded(l.url, {ids["url"]})}}) AS repository_locations,
@@ -1342,7 +1508,19 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
             || flatten(list_transform(authors, lambda a: [
                    dr_note(concat('authorships[', a.n, '].author.display_name'), a.display_name,
                            {caps["author_name"]}, false),
-                   dr_note(concat('authorships[', a.n, '].author.orcid'), a.orcid, {ids["orcid"]}, true)]))
+                   dr_note(concat('authorships[', a.n, '].author.orcid'), a.orcid, {ids["orcid"]}, true),
+                   dr_note(concat('authorships[', a.n, '].author_position'), a.position, {caps["author_position"]},
+                           false)]
+                || list_transform(a.raw, lambda x: dr_note(concat('authorships[', x.n, '].raw_affiliation_strings[',
+                                                                  x.k, ']'), x.text, {caps["raw_affiliation"]}, false))
+                || flatten(list_transform(a.institutions, lambda x: [
+                       dr_note(concat('authorships[', x.n, '].institutions[', x.m, '].display_name'), x.display_name,
+                               {caps["institution_name"]}, false),
+                       dr_note(concat('authorships[', x.n, '].institutions[', x.m, '].country_code'), x.country_code,
+                               {ids["country_code"]}, true),
+                       dr_note(concat('authorships[', x.n, '].institutions[', x.m, '].ror'), x.ror, {ids["ror"]}, true),
+                       dr_note(concat('authorships[', x.n, '].institutions[', x.m, '].type'), x.type,
+                               {caps["institution_type"]}, false)]))))
             || [dr_note('license', license, {caps["license"]}, false)]
             || [{topic_notes}]
             || [dr_note('source_type', source_type, {caps["source_type"]}, false)],

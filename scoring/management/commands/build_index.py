@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from papers.openalex.merges import left_out_line
 from papers.openalex.snapshot import (
     BuildReport,
     LogProgress,
@@ -96,10 +97,14 @@ class Command(BaseCommand):
             shutil.rmtree(workdir, ignore_errors=True)
         self.stdout.write(self.summary(report, written, run, record, time.monotonic() - started))
         self.stdout.write(evaluate_arrivals().arrivals_line())
-        for bad in report.bad[:NAMED_BAD_LINES]:
-            self.stderr.write(f"skipped {bad}")
-        if len(report.bad) > NAMED_BAD_LINES:
-            self.stderr.write(f"… and {len(report.bad) - NAMED_BAD_LINES} more")
+        skipped = [f"skipped {bad}" for bad in report.bad]
+        if report.merges is not None:
+            skipped += [f"skipped {bad}" for bad in report.merges.bad]
+            skipped += [left_out_line(merge) for merge in report.merges.left_out]
+        for line in skipped[:NAMED_BAD_LINES]:
+            self.stderr.write(line)
+        if len(skipped) > NAMED_BAD_LINES:
+            self.stderr.write(f"… and {len(skipped) - NAMED_BAD_LINES} more")
 
     def build(
         self,
@@ -165,9 +170,14 @@ class Command(BaseCommand):
             fetched_at = timezone.now()
             with transaction.atomic():
                 written = build.publish_corpus(fetched_at=fetched_at)
+                merges_started = time.monotonic()
+                merges = build.publish_merges()
+                merge_seconds = time.monotonic() - merges_started
                 run = publish_run(inputs=inputs, scores=scores, damping=damping, cap=cap, data_as_of=fetched_at)
             # Written once the transaction has committed: a publish rolled back never finished.
             progress.finished(StageReport("publish", time.monotonic() - publish_started, sum(written.values()), False))
+            if merges is not None:
+                progress.finished(StageReport("author merges", merge_seconds, merges.recorded, False))
         except SnapshotError as error:
             raise CommandError(str(error)) from None
         except RescoreAlreadyRunning as error:
@@ -200,6 +210,11 @@ class Command(BaseCommand):
             f"  stage {'scores:':<22}{stages['scores']['seconds']:8.2f} s",
             f"  stage {'publish:':<22}{stages['publish']['seconds']:8.2f} s  "
             + ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in written.items()),
+        ]
+        if report.merges is not None:
+            seconds_merging = stages["author merges"]["seconds"]
+            lines.append(f"  stage {'author merges:':<22}{seconds_merging:8.2f} s  {report.merges.line()}")
+        lines += [
             f"Scoring run {run.pk}: {run.papers_scored:,} papers scored, {run.papers_ranked:,} ranked.",
             f"Build {record.pk} recorded, peak memory {memory}.",
             f"Time:                   {seconds:.1f} s",

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
 from papers.openalex import ingest
 from papers.openalex.files import BadRecord, WorkFile
 from papers.openalex.ingest import load_records
@@ -66,7 +66,7 @@ def write_lines(path: Path, lines: list[str], *, gzipped: bool = False) -> Path:
 def dump() -> dict[str, list[tuple]]:
     """Every row of every table loading writes, every column."""
     tables = {}
-    for model in (Work, Author, Authorship, Citation, CorpusEntry):
+    for model in (Work, Author, Authorship, Institution, Affiliation, Citation, CorpusEntry):
         columns = [field.attname for field in model._meta.concrete_fields]
         tables[model.__name__] = sorted(model.objects.values_list(*columns), key=repr)
     return tables

@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from papers.models import Author as AuthorRow
-from papers.models import Work
+from papers.models import Authorship, Work
+from papers.models import Institution as InstitutionRow
 from papers.openalex import records
 from papers.openalex.records import (
     CAPS,
@@ -148,8 +149,12 @@ def test_it_skips_authors_without_an_id_and_repeated_authors():
         {"author": {"id": "https://openalex.org/A7", "display_name": "Ada again", "orcid": None}},
     ]
     work = parse_work(minimal(authorships=authorships))
-    assert work.authors == ((7, "Ada", "https://orcid.org/0000-0001"), (9, "Bea", ""))
+    assert [(author.id, author.display_name, author.orcid) for author in work.authors] == [
+        (7, "Ada", "https://orcid.org/0000-0001"),
+        (9, "Bea", ""),
+    ]
     assert work.authors[0] == Author(id=7, display_name="Ada", orcid="https://orcid.org/0000-0001")
+    assert work.unidentified_authors == 1
 
 
 def test_it_notes_a_truncated_author_list():
@@ -291,8 +296,16 @@ def test_every_cap_fits_the_column_that_holds_the_field():
         "license": Work._meta.get_field("license"),
         "source_type": Work._meta.get_field("source_type"),
         "author_name": AuthorRow._meta.get_field("display_name"),
+        "author_position": Authorship._meta.get_field("author_position"),
+        "institution_name": InstitutionRow._meta.get_field("display_name"),
+        "institution_type": InstitutionRow._meta.get_field("type"),
     }
-    identifiers = {"doi": Work._meta.get_field("doi"), "orcid": AuthorRow._meta.get_field("orcid")}
+    identifiers = {
+        "doi": Work._meta.get_field("doi"),
+        "orcid": AuthorRow._meta.get_field("orcid"),
+        "ror": InstitutionRow._meta.get_field("ror"),
+        "country_code": InstitutionRow._meta.get_field("country_code"),
+    }
     for kind, column in columns.items():
         assert CAPS[kind] <= column.max_length, kind
     for kind, column in identifiers.items():

@@ -16,8 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from papers.datapaper import check_data_paper
-from papers.models import Author, Work
+from papers.models import Affiliation, Author, Authorship, Institution, Work
 from papers.openalex.files import BadRecord, WorkFile
+from papers.openalex.records import Author as AuthorRecord
+from papers.openalex.records import Institution as InstitutionRecord
 from papers.openalex.records import Truncation, WorkRecord
 from papers.openalex.snapshot import SnapshotBuild, export_held, held_corpus_ids, open_snapshot
 from tests.conftest import FIXTURES, SNAPSHOT
@@ -83,6 +85,29 @@ def extracted(build: SnapshotBuild, name: str) -> dict[int, dict]:
 
 def notes(work: dict) -> tuple[Truncation, ...]:
     return tuple(Truncation(**note) for note in work["truncated"])
+
+
+def authors_of(work: dict) -> tuple[AuthorRecord, ...]:
+    """The extracted authors, as parse_work gives them."""
+    return tuple(
+        AuthorRecord(
+            author["id"], author["display_name"], author["orcid"], author["author_position"],
+            tuple(author["raw_affiliations"]),
+            tuple(InstitutionRecord(**institution) for institution in author["institutions"]),
+        )
+        for author in work["authors"]
+    )  # fmt: skip
+
+
+def researcher_rows() -> dict[str, list[tuple]]:
+    """Every field of every authorship, institution and affiliation held, the ids of the rows aside."""
+    authorship = [field.attname for field in Authorship._meta.concrete_fields if not field.primary_key]
+    affiliation = [field.attname for field in Affiliation._meta.concrete_fields if not field.primary_key]
+    return {
+        "authorships": list(Authorship.objects.order_by("work_id", "author_id").values_list(*authorship)),
+        "institutions": list(Institution.objects.order_by("id").values_list()),
+        "affiliations": list(Affiliation.objects.order_by(*affiliation).values_list(*affiliation)),
+    }
 
 
 def new_build(snapshot: Path, workdir: Path) -> SnapshotBuild:
@@ -157,7 +182,8 @@ def test_it_extracts_what_parse_work_reads_from_every_record(built):
             "datasets": tuple(work["datasets"]),
             "source_type": work["source_type"],
             "authors_truncated": work["authors_truncated"],
-            "authors": tuple((a["id"], a["display_name"], a["orcid"]) for a in work["authors"]),
+            "authors": authors_of(work),
+            "unidentified_authors": work["unidentified_authors"],
             "primary_topic": work["primary_topic"]
             and tuple((level["id"], level["name"]) for level in work["primary_topic"].values()),
             "truncated": notes(work),
@@ -181,7 +207,8 @@ def test_it_extracts_what_parse_work_reads_from_every_record(built):
             "datasets": record.datasets,
             "source_type": record.source_type,
             "authors_truncated": record.authors_truncated,
-            "authors": tuple(record.authors),
+            "authors": record.authors,
+            "unidentified_authors": record.unidentified_authors,
             "primary_topic": record.primary_topic and tuple(record.primary_topic),
             "truncated": record.truncated,
         }, record.openalex_id
@@ -217,6 +244,18 @@ def test_its_verdicts_are_the_data_paper_checks_on_every_record(built):
     assert passed == 57
 
 
+def authorship(author_id: str | None = "https://openalex.org/A3", **fields) -> dict:
+    """An authorship with every key OpenAlex writes, which DuckDB reads in one typed pass."""
+    author = {"id": author_id, "display_name": "Ada", "orcid": None}
+    return {"author": author, "author_position": "first", "raw_affiliation_strings": ["Lab"], "institutions": [],
+            **fields}  # fmt: skip
+
+
+def institution(number: int | None, **fields) -> dict:
+    return {"id": number and f"https://openalex.org/I{number}", "display_name": f"Institution {number}",
+            "ror": None, "country_code": "SA", "type": "education", "lineage": [], **fields}  # fmt: skip
+
+
 MALFORMED = [
     {"id": None},
     {"id": "https://openalex.org/A5"},
@@ -235,6 +274,22 @@ MALFORMED = [
     {"authorships": [{"author": {"id": "https://openalex.org/W3"}}]},
     {"authorships": [{"author": {"id": "https://openalex.org/A3", "display_name": 4}}]},
     {"authorships": ["A3"]},
+    {"authorships": [None]},
+    # Every key there, so that only telling a number from a string stops them.
+    {"authorships": [{"author": {"id": "https://openalex.org/A3", "display_name": 4, "orcid": None}}]},
+    {"authorships": [authorship(author={"id": "https://openalex.org/A3", "display_name": True, "orcid": None})]},
+    {"authorships": [authorship(author_position=1)]},
+    {"authorships": [authorship(raw_affiliation_strings="Lab")]},
+    {"authorships": [authorship(raw_affiliation_strings=["Lab", 5])]},
+    {"authorships": [authorship(institutions=institution(5))]},
+    {"authorships": [authorship(institutions=[None])]},
+    {"authorships": [authorship(institutions=[institution(5, id="https://openalex.org/W5")])]},
+    {"authorships": [authorship(institutions=[institution(5, id=5)])]},
+    {"authorships": [authorship(institutions=[institution(5, ror=5)])]},
+    {"authorships": [authorship(institutions=[institution(5, type=False)])]},
+    {"authorships": [authorship(), authorship(institutions=[institution(5, id="I0")])]},
+    {"authorships": [{"author": {"id": "A3"}, "institutions": [{"id": "I5", "country_code": ["SA"]}]}]},
+    {"authorships": [{"author": {"id": "A3"}, "author_position": {"first": True}}]},
     {"abstract_inverted_index": {"word": "0"}},
     {"abstract_inverted_index": {"word": [0.5]}},
     {"abstract_inverted_index": {"word": [True]}},
@@ -261,6 +316,44 @@ ACCEPTED = [
     {"title": None, "display_name": "From the display name"},
     {"abstract_inverted_index": {"b": [1, 3], "a": [0], "": [2], "x&amp;y": [4]}},
     {"authorships": [{"author": None}, {"author": {"id": None, "display_name": 5}}, {"author": {"id": "a7"}}]},
+    {
+        "authorships": [
+            authorship(
+                institutions=[
+                    institution(None, display_name=None, country_code=None, type=None),
+                    institution(5, country_code=None, type=None),
+                ]
+            )
+        ]
+    },
+    # Every key there, but ids in a short form: they are read the slower way.
+    {"authorships": [authorship("a3", institutions=[institution(5, id=" i5 ")]), authorship("A4")]},
+    # What an authorship without an author id holds is never read.
+    {
+        "authorships": [
+            authorship(None, author_position=5, raw_affiliation_strings=[5], institutions=[None]),
+            authorship(author_position=None, raw_affiliation_strings=None, institutions=None),
+        ]
+    },
+    {
+        "authorships": [
+            {
+                "author": {"id": "a3"},
+                "raw_affiliation_strings": ["R&amp;D\\n  lab", "", "R&D lab"],
+                "institutions": [{"id": " i5 "}, {"id": "https://openalex.org/I5/", "display_name": "Later"}],
+            }
+        ]
+    },
+    {
+        "authorships": [
+            authorship(institutions=[institution(5)]),
+            authorship(
+                author_position="last",
+                raw_affiliation_strings=["Other", "Lab"],
+                institutions=[institution(6), institution(5, display_name="Again")],
+            ),
+        ]
+    },
     {"updated_date": "2025-11-14T05:43:12.345678"},
     {"updated_date": "20251114"},
     {"host_venue": {"display_name": "Older venue"}},
@@ -295,10 +388,10 @@ def test_it_skips_exactly_the_records_parse_work_rejects_and_reads_the_rest_as_i
     for record in (item for item in expected if isinstance(item, WorkRecord)):
         work = works[record.id]
         assert (work["doi"], work["title"], work["abstract"], work["venue"], work["referenced_works_count"],
-                work["updated"], tuple(work["datasets"]), [(a["id"], a["display_name"]) for a in work["authors"]],
+                work["updated"], tuple(work["datasets"]), authors_of(work), work["unidentified_authors"],
                 work["repository_locations"], work["primary_topic"]) == (
             record.doi, record.title, record.abstract, record.venue, record.referenced_works_count,
-            record.openalex_updated, record.datasets, [(a.id, a.display_name) for a in record.authors],
+            record.openalex_updated, record.datasets, record.authors, record.unidentified_authors,
             record.repository_locations, None,
         ), record.openalex_id  # fmt: skip
     build.close()
@@ -384,8 +477,11 @@ def test_a_second_run_skips_every_finished_stage_and_redoes_only_a_changed_part(
 
 
 def over_long_work(number: int, *, every_key: bool) -> dict:
-    """A work with every text field past its cap (records.CAPS). With `every_key`, each author
-    has its id, name and ORCID, which DuckDB reads as one typed list; without, the slower way."""
+    """A work with every text field past its cap (records.CAPS). With `every_key`, each
+    authorship has every key OpenAlex writes (the author's id, name and ORCID, the position, the
+    affiliation strings and institutions), which DuckDB reads as one typed list; without, the
+    slower way. Its second author is listed twice, with more institutions and strings the
+    second time."""
     orcid = "https://orcid.org/" + "0" * 200
     level = {"id": "https://openalex.org/fields/22", "display_name": "F" * 700}
     authors = [
@@ -394,8 +490,21 @@ def over_long_work(number: int, *, every_key: bool) -> dict:
         {"id": f"https://openalex.org/A{number}", "display_name": "B" * 900, "orcid": None},
         {"id": f"https://openalex.org/A{number + 1}", "display_name": "Short", "orcid": "https://orcid.org/1"},
     ]
+    long = institution(number, display_name="I" * 501, ror="https://ror.org/" + "r" * 100, country_code="SAU",
+                       type="e" * 51)  # fmt: skip
+    places = [
+        {"author_position": "n" * 20, "raw_affiliation_strings": ["N" * 3_000], "institutions": [long]},
+        {"author_position": "p" * 11, "raw_affiliation_strings": ["X" * 2_001, "Lab"],
+         "institutions": [long, institution(None, display_name=None, country_code=None, type=None)]},
+        {"author_position": "middle", "raw_affiliation_strings": ["Lab", "Other " * 400],
+         "institutions": [institution(number, display_name="Again"), institution(number + 1)]},
+        {"author_position": "last", "raw_affiliation_strings": ["R&amp;D\\n centre"], "institutions": []},
+    ]  # fmt: skip
+    authorships = [{"author": author, **place} for author, place in zip(authors, places, strict=True)]
     if not every_key:
         del authors[3]["orcid"]
+        del authorships[1]["author_position"]
+        authorships[0]["institutions"] = [None]
     return {
         "id": f"https://openalex.org/W{number}",
         "cited_by_count": 3,
@@ -415,7 +524,7 @@ def over_long_work(number: int, *, every_key: bool) -> dict:
             },
             {"source": {"type": "repository", "display_name": "Zenodo"}, "pdf_url": "https://zenodo.org/x.pdf"},
         ],
-        "authorships": [{"author": author} for author in authors],
+        "authorships": authorships,
         "primary_topic": {"id": "T5", "display_name": "P" * 501, "subfield": level, "field": level, "domain": level},
     }
 
@@ -435,13 +544,12 @@ def test_it_cuts_over_long_fields_exactly_as_parse_work_does_and_names_them(tmp_
         got = works[record.id]
         assert (
             got["doi"], got["title"], got["abstract"], got["venue"], got["type"], got["oa_status"], got["license"],
-            got["source_type"], got["indexed_in"], got["topics"], got["repository_locations"],
-            tuple((a["id"], a["display_name"], a["orcid"]) for a in got["authors"]),
+            got["source_type"], got["indexed_in"], got["topics"], got["repository_locations"], authors_of(got),
             got["primary_topic"] and tuple((level["id"], level["name"]) for level in got["primary_topic"].values()),
             notes(got),
         ) == (
             record.doi, record.title, record.abstract, record.venue, record.type, record.oa_status, record.license,
-            record.source_type, record.indexed_in, record.topics, record.repository_locations, tuple(record.authors),
+            record.source_type, record.indexed_in, record.topics, record.repository_locations, record.authors,
             record.primary_topic and tuple(record.primary_topic), record.truncated,
         ), record.openalex_id  # fmt: skip
         verdict = check_data_paper(
@@ -449,7 +557,8 @@ def test_it_cuts_over_long_fields_exactly_as_parse_work_does_and_names_them(tmp_
             source_type=record.source_type,
         )  # fmt: skip
         assert verdicts[record.id]["passed"] is verdict.passed
-    assert [len(record.truncated) for record in records] == [0, 18, 18]
+    assert [len(record.truncated) for record in records] == [0, 25, 24]
+    assert records[1].authors[0].institutions[1:] == (InstitutionRecord(11, "Institution 11", "SA", "", "education"),)
     assert len(records[1].title) == 2_000
     assert [(cut.line, str(cut.truncation)) for cut in cuts] == [
         (cut.line, cut.reason) for cut in build.report.truncated
@@ -478,19 +587,27 @@ def test_a_published_build_holds_the_cut_fields_exactly_as_load_openalex_leaves_
     published = held_rows()
     assert published["works"][0][-1]["title"] == {"length": 1_799_999, "kept": 2_000}
     assert published["works"][0][-1]["doi"] == {"length": 308, "kept": 0}
+    assert published["institutions"][0] == (10, "I" * 500, "", "", "e" * 50)
 
-    Work.objects.all().delete()
-    Author.objects.all().delete()
+    clear_researchers()
     call_command("load_openalex", str(part), stdout=StringIO(), stderr=StringIO())
     assert held_rows() == published
+
+
+def clear_researchers() -> None:
+    """No work, author or institution held (their authorships and affiliations go with them)."""
+    Work.objects.all().delete()
+    Author.objects.all().delete()
+    Institution.objects.all().delete()
 
 
 def held_rows() -> dict[str, list[tuple]]:
     work_columns = [
         "id", "doi", "title", "abstract", "venue", "type", "oa_status", "license", "source_type", "indexed_in",
-        "topics", "repository_locations", "primary_topic", "truncated",
+        "topics", "repository_locations", "primary_topic", "unidentified_authors", "truncated",
     ]  # fmt: skip
     return {
         "works": list(Work.objects.order_by("id").values_list(*work_columns)),
         "authors": list(Author.objects.order_by("id").values_list("id", "display_name", "orcid")),
+        **researcher_rows(),
     }
