@@ -9,7 +9,11 @@ counted below) and then measures, in this process:
 - baseline: one query reading every input the score needs once — the citation links to corpus
   papers joined to the citing works' two counts — fetched in full into arrays, the way the
   engine fetches;
-- rescore: a full rescore_corpus() (load, score, write every PaperScore row, publish the run);
+- rescore: a full rescore_corpus() (load, score, write every PaperScore row and the
+  researcher and institution scores, publish the run);
+- the same run without the researcher and institution scores (scoring.roll_ups left out), and
+  the ratio with / without (goal ≤ 1.3), taking the faster of two runs with them, one before and
+  one after, as for the baseline;
 - the ratio rescore / baseline (goal ≤ 3), taking the faster of two baseline runs, one before
   and one after the rescore, so a cold cache cannot flatter the ratio;
 - peak RSS of this process (getrusage ru_maxrss; goal < 2 GB);
@@ -29,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +47,9 @@ class Figures:
     load_seconds: float
     baseline_seconds: float
     rescore_seconds: float
+    without_roll_ups_seconds: float
+    researchers: int
+    institutions: int
     peak_rss_bytes: int
     refresh_seconds: float
 
@@ -58,6 +66,9 @@ class Figures:
                 f"Baseline read:      {self.baseline_seconds:.2f} s (one query: links + citers' two counts)",
                 f"Full rescore:       {self.rescore_seconds:.2f} s (rescore_corpus: read, score, write, publish)",
                 f"Ratio:              {self.ratio:.2f}x baseline (goal <= 3x)",
+                f"Without roll-ups:   {self.without_roll_ups_seconds:.2f} s (the same run, no researcher or "
+                f"institution scores); with them {self.rescore_seconds / self.without_roll_ups_seconds:.2f}x "
+                f"(goal <= 1.3x) for {self.researchers:,} researchers and {self.institutions:,} institutions",
                 f"Peak RSS:           {self.peak_rss_bytes / 2**20:,.0f} MiB of this process (goal < 2048 MiB)",
                 f"Refresh one paper:  {self.refresh_seconds:.2f} s (load 1 new citer via load_openalex + full rescore)",
             ]
@@ -81,10 +92,11 @@ def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_e
     loaded = time.perf_counter()
 
     baseline_before, links = baseline()
-    rescore_started = time.perf_counter()
-    rescore_corpus()
-    rescore_seconds = time.perf_counter() - rescore_started
+    first, run = timed(rescore_corpus)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    with mock.patch("scoring.services.save_roll_ups", return_value={}):
+        without_roll_ups, _ = timed(rescore_corpus)
+    second, _ = timed(rescore_corpus)
     baseline_after, _ = baseline()
 
     refresh_started = time.perf_counter()
@@ -101,10 +113,19 @@ def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_e
         generate_seconds=generated - started,
         load_seconds=loaded - generated,
         baseline_seconds=min(baseline_before, baseline_after),
-        rescore_seconds=rescore_seconds,
+        rescore_seconds=min(first, second),
+        without_roll_ups_seconds=without_roll_ups,
+        researchers=run.researchers_scored,
+        institutions=run.institutions_scored,
         peak_rss_bytes=peak,
         refresh_seconds=refresh_seconds,
     )
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
 
 
 def baseline() -> tuple[float, int]:

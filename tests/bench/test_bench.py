@@ -27,10 +27,14 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     assert figures.peak_rss_bytes >= peak_before > 0
     if peak_before < 2**31:
         assert figures.peak_rss_bytes < 2**31
-    # The rescore and the refresh's rescore, each over the whole corpus.
-    assert list(ScoringRun.objects.values_list("status", "papers_scored")) == [("succeeded", 200)] * 2
+    # Two rescores with the researcher scores and one without, and the refresh's, each over the
+    # whole corpus.
+    assert list(ScoringRun.objects.values_list("status", "papers_scored")) == [("succeeded", 200)] * 4
+    assert figures.without_roll_ups_seconds > 0 and figures.researchers > 200 and figures.institutions > 100
+    without = ScoringRun.objects.order_by("id")[1]
+    assert (without.researchers_scored, without.institutions_scored) == (0, 0)
     report = figures.report()
-    for label in ("Baseline read:", "Full rescore:", "Ratio:", "Peak RSS:", "Refresh one paper:"):
+    for label in ("Baseline read:", "Full rescore:", "Ratio:", "Without roll-ups:", "Peak RSS:", "Refresh one paper:"):
         assert label in report
 
 

@@ -24,6 +24,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 WORK_BASE = 9_000_000_000_000
 AUTHOR_BASE = 9_000_000_000_000
+# Each author works at one of this many institutions (by author number), so that institution
+# scores have the fan-in real ones have: thousands of authors per institution.
+INSTITUTIONS = 1_000
+INSTITUTION_BASE = 9_000_000_000_000
+COUNTRIES = ("SA", "US", "DE", "CN", "BR", "IN", "GB", "AU")
 SELF_CITATION_RATE = 0.05
 UPDATED = "2026-02-01T00:00:00.000000"
 
@@ -175,10 +180,23 @@ def _work(
             {
                 "author_position": "first" if position == 0 else "middle",
                 "author": {"id": f"https://openalex.org/A{author_id}", "display_name": name, "orcid": None},
+                "institutions": [_institution(author_id)],
+                "raw_affiliation_strings": [f"Synthetic Institute {author_id % INSTITUTIONS}"],
             }
             for position, (author_id, name) in enumerate(unique_authors.items())
         ],
         "updated_date": UPDATED,
+    }
+
+
+def _institution(author_id: int) -> dict:
+    number = author_id % INSTITUTIONS
+    return {
+        "id": f"https://openalex.org/I{INSTITUTION_BASE + number}",
+        "display_name": f"Synthetic Institute {number}",
+        "ror": None,
+        "country_code": COUNTRIES[number % len(COUNTRIES)],
+        "type": "education",
     }
 
 
