@@ -319,18 +319,25 @@ class AuthorMergeQuerySet(models.QuerySet["AuthorMerge"]):
         for start in range(0, len(ids), MERGE_CHUNK):
             held.update(self.filter(old_id__in=ids[start : start + MERGE_CHUNK]).values_list("old_id", "into_id"))
 
-        def end_of(author: int) -> int | None:
+        def walk(author: int) -> tuple[int | None, bool]:
+            """The end of `author`'s chain (None in a loop), and whether the chain came back to it."""
             seen = set()
+            start = author
             while author not in seen:
                 seen.add(author)
                 following = batch.get(author, held.get(author))
                 if following is None:
-                    return author
+                    return author, False
                 author = following
-            return None  # a loop
+            return None, author == start
 
-        ends = {old: end_of(old) for old in batch}
-        looped = [(old, batch[old]) for old, into in ends.items() if into is None]
+        # The merges on a loop close it and are left out; every other chain ends once they are
+        # gone (held merges are flat, so every loop runs through one of these), including one
+        # that only ran into the loop.
+        looped = [(old, batch[old]) for old in list(batch) if walk(old)[1]]
+        for old, _ in looped:
+            del batch[old]
+        ends = {old: walk(old)[0] for old in batch}
         final = {old: into for old, into in ends.items() if into is not None}
         with transaction.atomic(using=self.db):
             AuthorMerge.objects.using(self.db).bulk_create(

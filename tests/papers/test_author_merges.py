@@ -45,6 +45,17 @@ def test_a_merge_that_would_close_a_loop_is_left_out_and_named():
     assert merges() == {1: 2, 7: 8}
 
 
+def test_a_merge_that_only_runs_into_a_refused_loop_still_finds_its_end():
+    AuthorMerge.objects.record([(1, 2, DAY)])
+    assert AuthorMerge.objects.record([(2, 1, DAY), (3, 1, DAY)]) == [(2, 1)]
+    assert merges() == {1: 2, 3: 2}
+
+
+def test_a_loop_within_one_list_is_left_out_whole():
+    assert sorted(AuthorMerge.objects.record([(1, 2, DAY), (2, 1, DAY), (5, 1, DAY)])) == [(1, 2), (2, 1)]
+    assert merges() == {5: 1}
+
+
 def test_a_merge_of_an_id_into_itself_is_ignored():
     assert AuthorMerge.objects.record([(4, 4, DAY)]) == []
     assert merges() == {}
