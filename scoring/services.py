@@ -13,6 +13,7 @@ lives on but is stuck."""
 import fcntl
 import logging
 import math
+from contextlib import suppress
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -75,8 +76,10 @@ class RunLock:
     def __init__(self) -> None:
         self._connection: psycopg.Connection | None = None  # PostgreSQL
         self._file: BinaryIO | None = None  # SQLite
+        self._run_id: int | None = None
 
     def hold(self, run_id: int) -> None:
+        self._run_id = run_id
         if connection.vendor == "postgresql":
             import psycopg  # the driver Django's PostgreSQL backend uses, not needed on SQLite
 
@@ -89,6 +92,13 @@ class RunLock:
     def release(self) -> None:
         """Let the lock go; only once the run's outcome is saved, as others take the run for dead after."""
         if self._connection is not None:
+            import psycopg
+
+            # Unlocked before closing: a closed connection's backend lets its locks go a moment
+            # later, in which another process would still find the run live. A connection the
+            # server already dropped holds no lock.
+            with suppress(psycopg.Error):
+                self._connection.execute("SELECT pg_advisory_unlock(%s, %s)", (RUN_LOCK_KEY, self._run_id))
             self._connection.close()
         if self._file is not None:
             # Removed while still locked, so that a lock file found unlocked is always a dead process's.
