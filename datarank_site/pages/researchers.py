@@ -899,6 +899,8 @@ class RollUpListForm(forms.Form):
 
     view_name = ""
     filter_name = ""
+    # How a filter value no ranked row has is named: "Subfield 9999", "ZZ".
+    unknown_format = "{}"
     sort = forms.ChoiceField(
         label="Sort by",
         required=False,
@@ -937,7 +939,7 @@ class RollUpListForm(forms.Form):
         return shown
 
     def unknown_label(self, value: str) -> str:
-        raise NotImplementedError
+        return self.unknown_format.format(value)
 
     def filter_label(self) -> str:
         """The chosen filter as the list's heading names it; empty when nothing is chosen."""
@@ -970,6 +972,7 @@ class RollUpListForm(forms.Form):
 class ResearcherListForm(RollUpListForm):
     view_name = "researchers"
     filter_name = "subfield"
+    unknown_format = "Subfield {}"
     subfield = forms.IntegerField(
         label="Main subfield",
         required=False,
@@ -980,8 +983,6 @@ class ResearcherListForm(RollUpListForm):
         },
     )
 
-    def unknown_label(self, value: str) -> str:
-        return f"Subfield {value}"
 
 
 class InstitutionListForm(RollUpListForm):
@@ -996,9 +997,6 @@ class InstitutionListForm(RollUpListForm):
 
     def clean_country(self) -> str | None:
         return self.cleaned_data["country"].upper() or None
-
-    def unknown_label(self, value: str) -> str:
-        return value
 
 
 def _cached_options(run: ScoringRun, name: str, read) -> list[Option]:
