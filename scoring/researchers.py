@@ -79,32 +79,31 @@ def roll_up(
     (DataRank, cited_by_count, whether it is ranked, its subfield, 0 where unknown); a pair given
     twice counts once, so a paper counts once for an institution however many of its authors
     were there."""
-    pairs = np.unique(
-        np.stack([member_group.astype(np.int64), member_paper.astype(np.int64)], axis=1).reshape(-1, 2), axis=0
-    )
+    pairs = np.unique(np.stack([member_group.astype(np.int64), member_paper.astype(np.int64)], axis=1), axis=0)
     group, paper = pairs[:, 0], pairs[:, 1]
     ids, starts, papers = np.unique(group, return_index=True, return_counts=True)
-    if not len(ids):
-        empty = np.zeros(0, np.int64)
-        return RollUps(empty, empty, empty, np.zeros(0), np.zeros(0), empty, empty, np.zeros(0), empty)
 
     # Each group's papers best first (ties by paper index, for a fixed order).
     scores = datarank[paper]
     best_first = np.lexsort((paper, -scores, group))
-    place = np.arange(len(group)) - np.repeat(starts, papers)
+    member = np.repeat(np.arange(len(ids)), papers)  # each pair's group, as an index into ids
+    place = np.arange(len(group)) - starts[member]
     ordered = scores[best_first]
-    # reduceat adds each group's values one after another, best first.
-    best = np.add.reduceat(np.where(place < BEST_PAPERS, ordered, 0.0), starts) / BEST_PAPERS
-    total = np.add.reduceat(ordered, starts)
+    # bincount adds each group's values one after another in array order, best first, as the
+    # plain functions do (np.add.reduceat sums pairwise, which differs in the last bit).
+    best = np.bincount(member, weights=np.where(place < BEST_PAPERS, ordered, 0.0)) / BEST_PAPERS
+    # An empty bincount is integer whatever its weights.
+    total = np.bincount(member, weights=ordered).astype(np.float64)
 
     most_cited_first = cited_by_count[paper][np.lexsort((-cited_by_count[paper], group))]
-    h = np.add.reduceat((most_cited_first >= place + 1).astype(np.int64), starts)
+    # minlength: the last groups may count nothing here.
+    h = np.bincount(member[most_cited_first >= place + 1], minlength=len(ids))
 
     rank, top_percent, _ = rank_array(ids, best)
     return RollUps(
         ids=ids,
         papers=papers,
-        ranked_papers=np.add.reduceat(ranked[paper].astype(np.int64), starts),
+        ranked_papers=np.bincount(member[ranked[paper]], minlength=len(ids)),
         researcher_score=best,
         sum_score=total,
         h_index=h,
@@ -116,9 +115,7 @@ def roll_up(
 
 def _main_subfield(ids: np.ndarray, group: np.ndarray, subfield: np.ndarray) -> np.ndarray:
     known = subfield > 0
-    pairs, counts = np.unique(
-        np.stack([group[known], subfield[known]], axis=1).reshape(-1, 2), axis=0, return_counts=True
-    )
+    pairs, counts = np.unique(np.stack([group[known], subfield[known]], axis=1), axis=0, return_counts=True)
     main = np.zeros(len(ids), np.int64)
     if not len(pairs):
         return main

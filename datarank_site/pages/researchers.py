@@ -984,7 +984,6 @@ class ResearcherListForm(RollUpListForm):
     )
 
 
-
 class InstitutionListForm(RollUpListForm):
     view_name = "institutions"
     filter_name = "country"

@@ -4,7 +4,6 @@ import math
 import random
 
 import numpy as np
-import pytest
 
 from scoring.datarank import rank_scores
 from scoring.researchers import h_index, researcher_score, roll_up, sum_score
@@ -86,8 +85,34 @@ def test_the_main_subfield_is_the_most_frequent_and_the_lowest_among_equals():
     assert rolled.subfield.tolist() == [30, 20, 0]
 
 
-def test_an_empty_roll_up_has_no_groups():
-    assert len(roll([], {0: (1.0, 1, 0)})) == 0
+def test_an_empty_roll_up_has_no_groups_and_the_usual_types():
+    rolled = roll([], {0: (1.0, 1, 0)})
+    assert len(rolled) == 0
+    for name in ("ids", "papers", "ranked_papers", "h_index", "rank", "subfield"):
+        assert getattr(rolled, name).dtype == np.int64 and len(getattr(rolled, name)) == 0, name
+    for name in ("researcher_score", "sum_score", "top_percent"):
+        assert getattr(rolled, name).dtype == np.float64 and len(getattr(rolled, name)) == 0, name
+
+
+def test_the_last_group_can_have_nothing_ranked_and_no_h_index():
+    rolled = roll([(1, 0), (2, 1)], {0: (2.0, 5, 0), 1: (0.0, 0, 0)})
+    assert rolled.ranked_papers.tolist() == [1, 0]
+    assert rolled.h_index.tolist() == [1, 0]
+
+
+def test_counts_stay_integers():
+    rolled = roll([(1, 0), (1, 1)], {0: (2.0, 5, 1), 1: (0.0, 1, 0)})
+    for name in ("papers", "ranked_papers", "h_index", "rank", "subfield"):
+        assert getattr(rolled, name).dtype == np.int64, name
+    assert rolled.subfield.tolist() == [1]  # a paper without a subfield (0) is not counted as one
+
+
+def test_the_sum_runs_best_first_so_the_plain_and_array_sums_agree_to_the_bit():
+    # 1e16 + 1 is 1e16 in floating point: adding the small ones first would give 1e16 + 2.
+    dataranks = [1.0, 1e16, 1.0]
+    assert sum_score(dataranks) == 1e16
+    rolled = roll([(1, 0), (1, 1), (1, 2)], {0: (1.0, 0, 0), 1: (1e16, 0, 0), 2: (1.0, 0, 0)})
+    assert rolled.sum_score.tolist() == [1e16]
 
 
 def test_the_roll_up_matches_the_plain_definitions_on_random_groups():
@@ -106,8 +131,8 @@ def test_the_roll_up_matches_the_plain_definitions_on_random_groups():
     expected_ranks = rank_scores(expected_best)
     for index, group in enumerate(rolled.ids.tolist()):
         own = by_group[group]
-        assert rolled.researcher_score[index] == pytest.approx(expected_best[group], abs=1e-12)
-        assert rolled.sum_score[index] == pytest.approx(sum_score([papers[p][0] for p in own]), abs=1e-9)
+        assert rolled.researcher_score[index] == expected_best[group]
+        assert rolled.sum_score[index] == sum_score([papers[p][0] for p in own])
         assert rolled.h_index[index] == h_index([papers[p][1] for p in own])
         assert rolled.papers[index] == len(own)
         expected = expected_ranks.get(group)
