@@ -18,8 +18,9 @@ counted below) and then measures, in this process:
   and one after the rescore, so a cold cache cannot flatter the ratio;
 - peak RSS of this process (getrusage ru_maxrss; goal < 2 GB);
 - refresh one paper: load one new citing work of one corpus paper through load_openalex (in this
-  process), then a full rescore_corpus() — what a refresh that brings a paper one new citer costs,
-  since a finished refresh run rescores the whole corpus.
+  process), then the rescore a finished refresh runs, which recomputes only the papers whose
+  inputs changed (here one) and ranks everyone again; against a full rescore of the same data,
+  measured next, with the ratio (the two runs' rows are compared: they must be identical).
 """
 
 import argparse
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
@@ -52,6 +54,9 @@ class Figures:
     institutions: int
     peak_rss_bytes: int
     refresh_seconds: float
+    incremental_seconds: float
+    recomputed: int
+    full_after_refresh_seconds: float
 
     @property
     def ratio(self) -> float:
@@ -70,7 +75,11 @@ class Figures:
                 f"institution scores); with them {self.rescore_seconds / self.without_roll_ups_seconds:.2f}x "
                 f"(goal <= 1.3x) for {self.researchers:,} researchers and {self.institutions:,} institutions",
                 f"Peak RSS:           {self.peak_rss_bytes / 2**20:,.0f} MiB of this process (goal < 2048 MiB)",
-                f"Refresh one paper:  {self.refresh_seconds:.2f} s (load 1 new citer via load_openalex + full rescore)",
+                f"Refresh one paper:  {self.refresh_seconds:.2f} s (load 1 new citer via load_openalex + rescore)",
+                f"Incremental:        {self.incremental_seconds:.2f} s for the rescore ({self.recomputed:,} paper"
+                f"{'' if self.recomputed == 1 else 's'} recomputed, all ranked) against "
+                f"{self.full_after_refresh_seconds:.2f} s full = "
+                f"{self.incremental_seconds / self.full_after_refresh_seconds:.2f}x; identical rows",
             ]
         )
 
@@ -78,6 +87,7 @@ class Figures:
 def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_env: dict | None) -> Figures:
     """Generate, load and measure in the current database. With child_env (PostgreSQL), the
     two commands run as child processes with that environment; without, in this process."""
+    from scoring.roll_ups import SavedRollUps
     from scoring.services import rescore_corpus
 
     corpus_file = workdir / "corpus.jsonl.gz"
@@ -91,12 +101,13 @@ def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_e
     manage(child_env, "load_openalex", "--corpus", "data", str(corpus_file))
     loaded = time.perf_counter()
 
+    full = partial(rescore_corpus, full=True)
     baseline_before, links = baseline()
-    first, run = timed(rescore_corpus)
+    first, run = timed(full)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    with mock.patch("scoring.services.save_roll_ups", return_value={}):
-        without_roll_ups, _ = timed(rescore_corpus)
-    second, _ = timed(rescore_corpus)
+    with mock.patch("scoring.services.save_roll_ups", return_value=SavedRollUps(no_roll_ups(), no_roll_ups())):
+        without_roll_ups, _ = timed(full)
+    second, _ = timed(full)
     baseline_after, _ = baseline()
 
     refresh_started = time.perf_counter()
@@ -104,8 +115,11 @@ def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_e
     one_citer.write_text(json.dumps(new_citer_of_first_paper(corpus_file)) + "\n", encoding="utf-8")
     # In this process: one record's load is small, and a child's start-up would dominate.
     manage(None, "load_openalex", "--corpus", "none", str(one_citer))
-    rescore_corpus()
+    incremental, refreshed = timed(rescore_corpus)
     refresh_seconds = time.perf_counter() - refresh_started
+    full_after_refresh, recomputed_all = timed(full)
+    if published_rows(refreshed) != published_rows(recomputed_all):
+        raise AssertionError("the incremental rescore published other rows than a full one")
 
     return Figures(
         papers=papers,
@@ -119,7 +133,27 @@ def run_benchmark(*, papers: int, citers: int, pool: int, workdir: Path, child_e
         institutions=run.institutions_scored,
         peak_rss_bytes=peak,
         refresh_seconds=refresh_seconds,
+        incremental_seconds=incremental,
+        recomputed=refreshed.papers_recomputed,
+        full_after_refresh_seconds=full_after_refresh,
     )
+
+
+def no_roll_ups():
+    """A run's roll-ups when there are none: the run without researcher or institution scores."""
+    import numpy as np
+
+    from scoring.researchers import RollUps
+
+    return RollUps(*(np.zeros(0, np.int64) for _ in range(9)))
+
+
+def published_rows(run) -> list[tuple]:
+    """Every figure of every paper score of `run`, by paper."""
+    from scoring.models import PaperScore
+
+    names = [field.name for field in PaperScore._meta.concrete_fields if field.name not in ("id", "run")]
+    return list(PaperScore.objects.filter(run=run).order_by("work_id").values_list(*names))
 
 
 def timed(function):

@@ -319,6 +319,9 @@ MEDIA_ROOT = Path(os.environ.get("DATARANK_MEDIA_DIR") or VAR_DIR / "media")
 DATARANK_DUMPS_DIR = MEDIA_ROOT / "dumps"
 # How many runs' dumps are kept, the newest; 0 writes none.
 DATARANK_DUMPS_KEEP = env_int("DATARANK_DUMPS_KEEP", 3, minimum=0)
+# How many of the newest runs keep a row for every paper and researcher (scoring.retention);
+# older ones keep the rows that changed. Two at least: a run's diff reads the run before it whole.
+DATARANK_SCORE_RUNS_KEPT = env_int("DATARANK_SCORE_RUNS_KEPT", 3, minimum=2)
 
 # Security. Everything below is what `manage.py check --deploy` asks for.
 SECURE_CONTENT_TYPE_NOSNIFF = True

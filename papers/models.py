@@ -12,7 +12,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
-from django.db import connections, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length
@@ -446,6 +446,30 @@ class CitationRemoval(models.Model):
 
     def __str__(self) -> str:
         return f"W{self.citing_id} → W{self.cited_id} removed {self.removed_at:%Y-%m-%d}"
+
+
+class ScoreInputChange(models.Model):
+    """A work whose DataRank inputs changed: its own counts, a citation link to it, the counts of
+    a work citing it, or the authors on either end (the self-citation test). Written by database
+    triggers (migration 0018), so every way data changes — loaders, live refresh, the admin —
+    marks what it changed, and none can forget to. The next scoring run recomputes the corpus
+    papers named here and takes every other paper's figures from the run before it, then
+    deletes the marks it read (scoring.services)."""
+
+    work_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} changed (mark {self.pk})"
+
+    @staticmethod
+    def skip_in_this_transaction() -> None:
+        """Write no marks for the rest of the current transaction: for a snapshot build, which
+        publishes a complete run computed from exactly the rows it writes. PostgreSQL only;
+        SQLite's triggers cannot read a setting, so there a build leaves its marks, and the next
+        run recomputes what it wrote — the same figures, at a small site's cost."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL datarank.skip_score_marks = 'on'")
 
 
 class CorpusEntry(models.Model):

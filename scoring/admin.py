@@ -5,6 +5,7 @@ Snapshot builds, written by build_index as it goes, are read-only for the same r
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -37,6 +38,7 @@ class ScoringRunAdmin(WrittenByScoring):
         "damping",
         "citer_cap",
         "papers_scored",
+        "papers_recomputed",
         "links_read",
         "data_as_of",
         "started_at",
@@ -53,7 +55,8 @@ class ScoringRunAdmin(WrittenByScoring):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         run = self.get_object(request, object_id)
         diff = diff_run(run=run) if run is not None else None
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "diff": diff})
+        context = {**(extra_context or {}), "diff": diff, "kept_runs": settings.DATARANK_SCORE_RUNS_KEPT}
+        return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list[URLPattern]:
         rescore = self.admin_site.admin_view(partial(rescore_view, model_admin=self))

@@ -35,11 +35,11 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from scoring.bulk import insert_rows
 from scoring.engine import CorpusInputs, CorpusScores
-from scoring.models import PaperScore, ScoringRun, SnapshotBuild
+from scoring.models import ScoringRun, SnapshotBuild
 from scoring.roll_ups import save_roll_ups
-from scoring.services import SCORE_COLUMNS, run_published, score_column, start_run
+from scoring.services import run_published, save_paper_scores, start_run
+from scoring.summary import run_figures
 
 # The bad lines a build record names one by one; bad_lines_total counts them all.
 BAD_LINES_KEPT = 1000
@@ -82,12 +82,13 @@ def publish_run(
     """Save `scores` as a succeeded run; call it inside the transaction that publishes the corpus.
     Raises scoring.services.RescoreAlreadyRunning while another run is in progress."""
     run = start_run(damping=damping, cap=cap, started_by=None)
-    columns = [score_column(scores, name) for name in SCORE_COLUMNS]
-    fields = ["run_id", "work_id", *SCORE_COLUMNS[1:]]
-    rows = ((run.pk, *figures) for figures in zip(*columns, strict=True))
-    insert_rows(PaperScore._meta.db_table, fields, rows)
-    for name, count in save_roll_ups(run=run, inputs=inputs, scores=scores).items():
+    save_paper_scores(run, scores)
+    roll_ups = save_roll_ups(run=run, inputs=inputs, scores=scores)
+    for name, count in roll_ups.run_fields().items():
         setattr(run, name, count)
+    run.figures = run_figures(
+        inputs=inputs, scores=scores, researcher_ids=roll_ups.researchers.ids, institution_ids=roll_ups.institutions.ids
+    )
     run.status = ScoringRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.papers_scored = len(scores)
@@ -95,6 +96,7 @@ def publish_run(
     run.links_read = len(inputs.link_cited)
     run.citers_read = len(np.unique(inputs.link_citing))
     run.data_as_of = data_as_of
+    run.papers_recomputed = len(scores)
     run.save()
     run_published(run)
     return run

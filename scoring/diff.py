@@ -43,11 +43,13 @@ class RunDiff:
 
 
 def diff_run(*, run: ScoringRun) -> RunDiff | None:
-    """The run's diff against the previous succeeded run; None when it has none to compare with.
+    """The run's diff against the previous succeeded run; None when it has none to compare with,
+    or one of the two is folded (scoring.retention).
     Each listed score carries previous_rank, previous_tier, previous_datarank and
     previous_citing_works, and rank_change (positive: moved up) or citer_change."""
     previous = run.previous()
-    if previous is None or run.status != ScoringRun.Status.SUCCEEDED:
+    # A folded run no longer holds the rows of papers that did not change: nothing to compare.
+    if previous is None or run.status != ScoringRun.Status.SUCCEEDED or run.folded_at or previous.folded_at:
         return None
     scores = run.scores.against(previous.pk).select_related("work")
     # datarank is never empty on a score row, so it says whether the paper was scored then; rank

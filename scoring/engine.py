@@ -12,10 +12,14 @@ with NumPy over one array per input â€” no Python loop per paper or per citer â€
 4. rank the papers that score above zero, and each within its cohort, as scoring.datarank's
    rank_scores and cohort_ranks do.
 
+A paper's figures before ranking depend only on its own inputs, so a rescore after a few
+changes hands in the figures of the papers that did not change (`known`, read back from the run
+before) with no links for them, and only the rest are summed; ranks are one sort of everyone.
+
 Pure: NumPy arrays in, NumPy arrays out. scoring.inputs reads the arrays from the database.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -38,6 +42,25 @@ class CorpusInputs:
     # Per paper, for the cohorts: its OpenAlex subfield and publication year, 0 where unknown.
     paper_subfield: np.ndarray | None = None
     paper_year: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFigures:
+    """Figures an earlier run computed, for papers whose inputs have not changed since: per
+    paper, parallel arrays of the CorpusScores fields that come before ranking."""
+
+    paper_ids: np.ndarray
+    base_contribution: np.ndarray
+    network_contribution: np.ndarray
+    datarank: np.ndarray
+    citing_works: np.ndarray
+    citers_with_signal: np.ndarray
+    self_citations_excluded: np.ndarray
+    cap_bound: np.ndarray
+
+
+# The CorpusScores fields a paper's own inputs decide, which KnownFigures carries.
+OWN_FIGURES = tuple(field.name for field in fields(KnownFigures) if field.name != "paper_ids")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +87,10 @@ class CorpusScores:
         return len(self.paper_ids)
 
 
-def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int) -> CorpusScores:
-    """Score every paper in `inputs`; links to papers not among them are ignored."""
+def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int, known: KnownFigures | None = None) -> CorpusScores:
+    """Score every paper in `inputs`; links to papers not among them are ignored. Papers in
+    `known` (each must be in `inputs`) take those figures instead of summing their links, and
+    are ranked with the rest."""
     if not 0 <= damping <= 1:
         raise ValueError(f"damping must lie between 0 and 1, got {damping}")
     if cap < 1:
@@ -112,7 +137,18 @@ def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int) -> CorpusSco
     # a fixed sequence of float additions, so a rerun gives byte-identical sums.
     network = damping * np.bincount(paper[kept], weights=contribution, minlength=paper_count)
     base = (1 - damping) * np.log1p(inputs.paper_cited_by_count[order].astype(np.int64))
-    datarank = base + network
+    own = {
+        "base_contribution": base,
+        "network_contribution": network,
+        "datarank": base + network,
+        "citing_works": np.bincount(paper[kept], minlength=paper_count),
+        "citers_with_signal": np.bincount(paper[kept & (c_q > 0)], minlength=paper_count),
+        "self_citations_excluded": np.bincount(paper[capped & self_citation], minlength=paper_count),
+        "cap_bound": candidates > cap,
+    }
+    if known is not None:
+        _take_known(own, paper_ids, known)
+    datarank = own["datarank"]
     rank, top_percent, tier = rank_array(paper_ids, datarank)
     subfield, year = (
         (np.zeros(paper_count, np.int64), np.zeros(paper_count, np.int64))
@@ -122,19 +158,22 @@ def score_corpus(inputs: CorpusInputs, *, damping: float, cap: int) -> CorpusSco
     cohort_size, cohort_top_percent = cohort_array(datarank, subfield, year)
     return CorpusScores(
         paper_ids=paper_ids,
-        base_contribution=base,
-        network_contribution=network,
-        datarank=datarank,
-        citing_works=np.bincount(paper[kept], minlength=paper_count),
-        citers_with_signal=np.bincount(paper[kept & (c_q > 0)], minlength=paper_count),
-        self_citations_excluded=np.bincount(paper[capped & self_citation], minlength=paper_count),
-        cap_bound=candidates > cap,
+        **own,
         rank=rank,
         top_percent=top_percent,
         tier=tier,
         cohort_size=cohort_size,
         cohort_top_percent=cohort_top_percent,
     )
+
+
+def _take_known(own: dict[str, np.ndarray], paper_ids: np.ndarray, known: KnownFigures) -> None:
+    """Overwrite the known papers' figures in `own` (arrays in paper_ids order) with theirs."""
+    slot = np.searchsorted(paper_ids, known.paper_ids)
+    if len(slot) and (slot.max() >= len(paper_ids) or np.any(paper_ids[slot] != known.paper_ids)):
+        raise ValueError("every paper with known figures must be among the papers scored")
+    for name in OWN_FIGURES:
+        own[name][slot] = getattr(known, name)
 
 
 def rank_array(paper_ids: np.ndarray, datarank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -73,6 +73,27 @@ class ScoringRun(models.Model):
     )
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     error = models.TextField(blank=True)
+    figures_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run whose figures it kept for every paper whose inputs had not changed (empty: all recomputed).",
+    )
+    papers_recomputed = models.PositiveIntegerField(
+        default=0, help_text="Papers whose figures the run computed from their citers; the rest it kept."
+    )
+    figures = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What pages quote about the run as a whole, computed once when it is published (scoring.summary).",
+    )
+    folded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its rows repeating a paper's or researcher's previous kept row went (scoring.retention).",
+    )
 
     objects = ScoringRunQuerySet.as_manager()
 
@@ -132,7 +153,8 @@ class PaperScoreQuerySet(models.QuerySet["PaperScore"]):
 
 class PaperScore(models.Model):
     run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="scores")
-    work = models.ForeignKey("papers.Work", on_delete=models.CASCADE, related_name="scores")
+    # score_work_run_idx serves lookups by work.
+    work = models.ForeignKey("papers.Work", on_delete=models.CASCADE, related_name="scores", db_index=False)
     base_contribution = models.FloatField()
     network_contribution = models.FloatField()
     datarank = models.FloatField()
@@ -173,6 +195,8 @@ class PaperScore(models.Model):
         indexes = [
             models.Index(fields=["run", "rank"], name="score_run_rank_idx"),
             models.Index(fields=["run", "tier", "rank"], name="score_run_tier_rank_idx"),
+            # A paper's history, and the previous kept row a folded run compares with.
+            models.Index(fields=["work", "run"], name="score_work_run_idx"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ Credit, decided by the database in the same queries for every author at once:
   found to be the author: a wrong author does not make a wrong affiliation.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from django.db import connection
 
@@ -23,10 +25,26 @@ from scoring.researchers import RollUps, roll_up
 ROLL_UP_COLUMNS = ("papers", "ranked_papers", "researcher_score", "sum_score", "h_index", "rank", "top_percent")
 
 
-def save_roll_ups(*, run: ScoringRun, inputs: CorpusInputs, scores: CorpusScores) -> dict[str, int]:
+@dataclass(frozen=True)
+class SavedRollUps:
+    """What save_roll_ups wrote: the run's researcher and institution scores."""
+
+    researchers: RollUps
+    institutions: RollUps
+
+    def run_fields(self) -> dict[str, int]:
+        """The run's researcher and institution counts, for its ScoringRun fields."""
+        return {
+            "researchers_scored": len(self.researchers),
+            "researchers_ranked": int(np.count_nonzero(self.researchers.rank)),
+            "institutions_scored": len(self.institutions),
+            "institutions_ranked": int(np.count_nonzero(self.institutions.rank)),
+        }
+
+
+def save_roll_ups(*, run: ScoringRun, inputs: CorpusInputs, scores: CorpusScores) -> SavedRollUps:
     """Roll the run's paper scores up to its researchers and institutions and write their rows,
-    inside the caller's transaction (the one that publishes the run). Returns the run's
-    researcher and institution counts, for its ScoringRun fields."""
+    inside the caller's transaction (the one that publishes the run)."""
     # The engine's inputs per paper, in the ascending id order of its scores.
     order = np.argsort(inputs.paper_ids, kind="stable")
     subfield = np.zeros(len(order), np.int64) if inputs.paper_subfield is None else inputs.paper_subfield[order]
@@ -46,12 +64,7 @@ def save_roll_ups(*, run: ScoringRun, inputs: CorpusInputs, scores: CorpusScores
 
     _write(ResearcherScore, run, "author_id", researchers, extra={"subfield_id": _or_none(researchers.subfield)})
     _write(InstitutionScore, run, "institution_id", institutions, extra={"researchers": people.tolist()})
-    return {
-        "researchers_scored": len(researchers),
-        "researchers_ranked": int(np.count_nonzero(researchers.rank)),
-        "institutions_scored": len(institutions),
-        "institutions_ranked": int(np.count_nonzero(institutions.rank)),
-    }
+    return SavedRollUps(researchers=researchers, institutions=institutions)
 
 
 def _index(scores: CorpusScores, work: np.ndarray) -> np.ndarray:

@@ -2,6 +2,13 @@
 with its researcher and institution scores (scoring.roll_ups; scoring.diff says what a run
 changed).
 
+A run recomputes only what changed. Database triggers mark every work whose DataRank inputs
+change (papers.ScoreInputChange); a run reads the marks first, then takes the current run's
+figures for every corpus paper no mark names — when that run used the same algorithm, d and
+cap — reads the links of the rest alone, and ranks everyone again, which is one sort. A paper's
+figures before ranking depend on its own inputs only, so the run is the one a full rescore
+would publish (tested), at the cost of what changed. Publishing deletes the marks it read.
+
 One run at a time (the run_one_running constraint), and a running run is live exactly while
 its process is: the process holds a RunLock from the moment its run is claimed until its
 outcome is saved, and the database server (PostgreSQL) or the kernel (SQLite) lets that lock go
@@ -27,10 +34,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from papers.models import Work
+from scoring.bulk import insert_rows
 from scoring.engine import CorpusScores, score_corpus
-from scoring.inputs import load_corpus
+from scoring.inputs import consume_changes, corpus_papers, load_corpus, load_known, pending_changes
 from scoring.models import SCORE_FIELDS, PaperScore, ScoringRun
+from scoring.retention import fold_old_runs
 from scoring.roll_ups import save_roll_ups
+from scoring.summary import run_figures
 
 if TYPE_CHECKING:
     import psycopg
@@ -193,11 +203,12 @@ def start_run(*, damping: float, cap: int, started_by: User | None, lock: RunLoc
 
 
 def rescore_corpus(
-    *, damping: float | None = None, cap: int | None = None, started_by: User | None = None
+    *, damping: float | None = None, cap: int | None = None, started_by: User | None = None, full: bool = False
 ) -> ScoringRun:
     """Score every corpus paper as one run; the run becomes current only if it all succeeds.
 
-    Ranks compare each paper with the whole corpus, which is why there is no per-paper rescore.
+    Ranks compare each paper with the whole corpus, so every run ranks every paper; `full`
+    recomputes every paper's figures too, instead of only those whose inputs changed.
     Raises RescoreAlreadyRunning, creating no run, while another run is in progress, and
     RunStopped, publishing nothing, when the run is marked failed before it finishes."""
     damping = settings.DATARANK_DAMPING if damping is None else damping
@@ -206,7 +217,7 @@ def rescore_corpus(
     try:
         # Saved outside the scoring transaction, so a run in progress or a failed one stays visible.
         run = start_run(damping=damping, cap=cap, started_by=started_by, lock=lock)
-        _score(run)
+        _score(run, full=full)
     finally:
         lock.release()
     logger.info("Scoring run %s scored %s papers", run.pk, run.papers_scored)
@@ -217,7 +228,10 @@ def rescore_corpus(
 def run_published(run: ScoringRun) -> None:
     """What follows a run's success, once the transaction that saves it commits: a worker writes
     its bulk dump (scoring.dumps). A broker that cannot be reached is logged, never raised: the
-    run stands without its dump."""
+    run stands without its dump. Runs it pushes out of the kept window are folded
+    (scoring.retention)."""
+    # Robust: a fold that fails is logged, and the next run's fold takes it up again.
+    transaction.on_commit(fold_old_runs, robust=True)
     if settings.DATARANK_DUMPS_KEEP < 1:
         return
     from scoring.tasks import write_dump_task  # the task module imports this one
@@ -225,22 +239,42 @@ def run_published(run: ScoringRun) -> None:
     transaction.on_commit(partial(write_dump_task.delay, run.pk), robust=True)
 
 
-def _score(run: ScoringRun) -> None:
+def reusable_run(run: ScoringRun) -> ScoringRun | None:
+    """The run whose figures `run` may keep for unchanged papers: the current one, if it computed
+    them the same way."""
+    current = ScoringRun.objects.current()
+    same = current is not None and (current.algorithm, current.damping, current.citer_cap) == (
+        run.algorithm, run.damping, run.citer_cap
+    )  # fmt: skip
+    return current if same else None
+
+
+def _score(run: ScoringRun, *, full: bool) -> None:
     try:
+        # Marks first: a change that lands after this read is marked again for the next run.
+        changes = pending_changes()
         data_as_of = Work.objects.aggregate(newest=Max("fetched_at"))["newest"]
-        inputs = load_corpus()
-        scores = score_corpus(inputs, damping=run.damping, cap=run.citer_cap)
-        columns = [score_column(scores, name) for name in SCORE_COLUMNS]
+        previous = None if full else reusable_run(run)
+        papers = corpus_papers()
+        known = only = None
+        if previous is not None:
+            unchanged = np.setdiff1d(papers.ids, changes.work_ids, assume_unique=True)
+            known = load_known(run_id=previous.pk, papers=unchanged)
+            only = np.setdiff1d(papers.ids, known.paper_ids, assume_unique=True)
+        inputs = load_corpus(papers, only=only)
+        scores = score_corpus(inputs, damping=run.damping, cap=run.citer_cap, known=known)
         with transaction.atomic():
-            PaperScore.objects.bulk_create(
-                (
-                    PaperScore(run=run, work_id=work_id, **dict(zip(SCORE_COLUMNS[1:], figures, strict=True)))
-                    for work_id, *figures in zip(*columns, strict=True)
-                ),
-                batch_size=5000,
-            )
+            save_paper_scores(run, scores)
+            consume_changes(changes)
+            roll_ups = save_roll_ups(run=run, inputs=inputs, scores=scores)
             outcome = {
-                **save_roll_ups(run=run, inputs=inputs, scores=scores),
+                **roll_ups.run_fields(),
+                "figures": run_figures(
+                    inputs=inputs,
+                    scores=scores,
+                    researcher_ids=roll_ups.researchers.ids,
+                    institution_ids=roll_ups.institutions.ids,
+                ),
                 "status": ScoringRun.Status.SUCCEEDED,
                 "finished_at": timezone.now(),
                 "papers_scored": len(scores),
@@ -248,6 +282,8 @@ def _score(run: ScoringRun) -> None:
                 "links_read": len(inputs.link_cited),
                 "citers_read": len(np.unique(inputs.link_citing)),
                 "data_as_of": data_as_of,
+                "figures_from": previous,
+                "papers_recomputed": len(scores) if only is None else len(only),
             }
             # Only a run still running: one marked failed meanwhile has had its slot taken over.
             if not ScoringRun.objects.filter(pk=run.pk, status=ScoringRun.Status.RUNNING).update(**outcome):
@@ -259,6 +295,13 @@ def _score(run: ScoringRun) -> None:
         raise
     for name, value in outcome.items():
         setattr(run, name, value)
+
+
+def save_paper_scores(run: ScoringRun, scores: CorpusScores) -> None:
+    """One PaperScore row per scored paper, inside the caller's transaction."""
+    columns = [score_column(scores, name) for name in SCORE_COLUMNS]
+    fields = ["run_id", "work_id", *SCORE_COLUMNS[1:]]
+    insert_rows(PaperScore._meta.db_table, fields, ((run.pk, *figures) for figures in zip(*columns, strict=True)))
 
 
 # The engine's marks for "none" (scoring.engine.CorpusScores), stored as empty fields.

@@ -12,6 +12,7 @@ from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.search import add_to_vocabulary
 from scoring.models import PaperScore, ScoringRun
+from scoring.summary import recount
 from tests.fake_openalex.fixtures import recorded_works
 
 NOW = timezone.now()
@@ -51,7 +52,15 @@ def make_score(run: ScoringRun, work: Work, *, rank: int | None, datarank: float
         "tier": 1 if ranked else None,
         **fields,
     }
-    return PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)
+    score = PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)
+    count_run(run)
+    return score
+
+
+def count_run(run: ScoringRun) -> None:
+    """What pages read about the run as a whole, as publishing it computes them."""
+    ScoringRun.objects.filter(pk=run.pk).update(figures=recount(run))
+    run.refresh_from_db(fields=["figures"])
 
 
 def cite(citing: Work, cited: Work) -> None:
@@ -176,7 +185,9 @@ def make_researcher_score(
 ) -> ResearcherScore:
     author_id = author if isinstance(author, int) else author.id
     figures = _roll_up_figures(run, run.researchers_ranked, rank=rank, researcher_score=researcher_score, **fields)
-    return ResearcherScore.objects.create(author_id=author_id, **figures)
+    score = ResearcherScore.objects.create(author_id=author_id, **figures)
+    count_run(run)
+    return score
 
 
 def make_institution_score(
@@ -184,4 +195,6 @@ def make_institution_score(
 ) -> InstitutionScore:
     fields.setdefault("researchers", 1)
     figures = _roll_up_figures(run, run.institutions_ranked, rank=rank, researcher_score=researcher_score, **fields)
-    return InstitutionScore.objects.create(institution=institution, **figures)
+    score = InstitutionScore.objects.create(institution=institution, **figures)
+    count_run(run)
+    return score

@@ -4,11 +4,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db import models
-from django.db.models import Count, Min
-from django.db.models.fields.json import KT
 from django.urls import reverse
 
-from papers.models import Work
+from scoring.models import ScoringRun
 
 MAX_QUERY_LENGTH = 300
 # Publication years outside this span are typing mistakes, not filters.
@@ -109,21 +107,9 @@ class Subfield(NamedTuple):
     papers: int
 
 
-def ranked_subfields(run_id: int) -> list[Subfield]:
-    """The subfields of the run's ranked corpus papers, by name, in one query."""
-    rows = (
-        Work.objects.in_corpus()
-        .filter(scores__run_id=run_id, scores__rank__isnull=False, subfield_id__isnull=False)
-        .values("subfield_id")
-        .annotate(name=Min(KT("primary_topic__subfield__name")), papers=Count("id"))
-        .order_by()
-    )
-    # The filter leaves no empty subfield_id; the `is not None` tells the type checker so.
-    subfields = [
-        Subfield(number, row["name"] or f"Subfield {number}", row["papers"])
-        for row in rows
-        if (number := row["subfield_id"]) is not None
-    ]
+def ranked_subfields(run: ScoringRun) -> list[Subfield]:
+    """The subfields of the run's ranked papers, by name, as the run counted them when published."""
+    subfields = [Subfield(number, name, papers) for number, name, papers in run.figures.get("subfields", ())]
     return sorted(subfields, key=lambda subfield: (subfield.name.casefold(), subfield.id))
 
 

@@ -1,61 +1,45 @@
 """The methodology page's live figures: how DataRank and the FAIR score spread over the corpus,
 and every FAIR check the method has."""
 
-from django.db.models import Avg, Count, Max, Min, Q
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
 
 from papers.models import Facts, OpenAlexFacts, Work
 from scoring.fair import metrics
 from scoring.fair.calibration import fair_distribution, unevaluated_corpus_count
-from scoring.models import PaperScore, ScoringRun
-
-# DataRank bands for the methodology page's distribution of ranked papers (the score is a log
-# scale, so bands widen; most datasets score under 1, so that is cut finer); the first starts
-# above 0, a DataRank of 0 being no rank.
-DATARANK_BANDS = ((0, 0.1), (0.1, 0.2), (0.2, 0.5), (0.5, 1), (1, 2), (2, 5), (5, 10), (10, 20), (20, None))
+from scoring.models import FairEvaluation, ScoringRun
+from scoring.summary import DATARANK_BANDS
 
 
 def methodology_figures() -> dict:
-    """The live figures the methodology page quotes, in five queries whatever the corpus size."""
+    """The live figures the methodology page quotes, whatever the corpus size: the run's own
+    (ScoringRun.figures, computed when it was published) and the FAIR distribution's."""
     run = ScoringRun.objects.current()
     parameters = ScoringRun.parameters(run)
     datarank = None
-    if run is not None:
-        # Only ranked papers (a DataRank above zero) fall in the bands; the rest are counted apart.
-        ranked = Q(rank__isnull=False)
-        bands = {
-            f"band{number}": Count(
-                "id", filter=ranked & Q(datarank__gte=low) & (Q(datarank__lt=high) if high is not None else Q())
-            )
-            for number, (low, high) in enumerate(DATARANK_BANDS)
-        }
-        figures = PaperScore.objects.filter(run=run).aggregate(
-            scored=Count("id"),
-            ranked=Count("id", filter=ranked),
-            lowest=Min("datarank", filter=ranked),
-            mean=Avg("datarank", filter=ranked),
-            highest=Max("datarank", filter=ranked),
-            with_cohort=Count("id", filter=Q(cohort_top_percent__isnull=False)),
-            cap_bound=Count("id", filter=Q(cap_bound=True)),
-            **bands,
-        )
+    if run is not None and run.figures:
+        figures = run.figures["datarank"]
         datarank = {
             **figures,
-            "not_ranked": figures["scored"] - figures["ranked"],
+            "scored": run.papers_scored,
+            "ranked": run.papers_ranked,
+            "not_ranked": run.papers_not_ranked,
             "bands": [
-                {"label": band_label(low, high), "count": figures[f"band{n}"]}
-                for n, (low, high) in enumerate(DATARANK_BANDS)
+                {"label": band_label(low, high), "count": count}
+                for (low, high), count in zip(DATARANK_BANDS, figures["bands"], strict=True)
             ],
         }
     # An evaluation of no facts at all lists every check the method has, in order.
     catalogue = metrics.evaluate(Facts(openalex=EMPTY_OPENALEX)).checks
     return {
-        "corpus_size": Work.objects.in_corpus().count(),
+        # The corpus as the current run found it; before any run there is no big corpus to count.
+        "corpus_size": run.papers_scored if run else Work.objects.in_corpus().count(),
         "run": run,
         "datarank": datarank,
         "damping": parameters.damping,
         "cap": parameters.cap,
-        "fair": fair_distribution(),
-        "fair_unevaluated": unevaluated_corpus_count(),
+        **fair_figures(run),
         "fair_method_version": metrics.METHOD_VERSION,
         "fair_catalogue": [
             {
@@ -65,6 +49,20 @@ def methodology_figures() -> dict:
             for principle in metrics.PRINCIPLES
         ],
     }
+
+
+def fair_figures(run: ScoringRun | None) -> dict:
+    """The FAIR distribution and the corpus papers not evaluated yet: counted once per change,
+    not per request. Every evaluation is a new row, so the newest id says when the distribution
+    can have moved; the corpus moves with runs (and, between them, the page cache's lifetime
+    bounds how long a tracked paper waits to be counted)."""
+    newest = FairEvaluation.objects.aggregate(newest=Max("id"))["newest"]
+    key = f"methodology-fair:{newest}:{run.pk if run else None}"
+    return cache.get_or_set(
+        key,
+        lambda: {"fair": fair_distribution(), "fair_unevaluated": unevaluated_corpus_count()},
+        timeout=settings.DATARANK_PAGE_CACHE_SECONDS,
+    )
 
 
 def band_label(low: float, high: float | None) -> str:

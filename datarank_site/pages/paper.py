@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.db.models import Count, FloatField, IntegerField, Max, Min, Window
@@ -181,6 +182,7 @@ class PaperPage:
             "graph": graph_for(work=work, citers=self.citers, run_id=run.id if run else None),
             "distribution": distribution(run=run) if run else None,
             "history": history(work_id=work.id),
+            "kept_runs": settings.DATARANK_SCORE_RUNS_KEPT,
             **fair_for_page(work),
         }
 

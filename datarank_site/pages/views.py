@@ -123,7 +123,7 @@ def ranking(request: HtmxHttpRequest) -> HttpResponse:
     """The ranked papers in DataRank order, a page at a time, straight off the (run, rank) index;
     narrowed, if asked, to a tier, a subfield and a span of publication years."""
     run = ScoringRun.objects.current()
-    form = RankingForm(request.GET, subfields=ranked_subfields(run.id) if run else ())
+    form = RankingForm(request.GET, subfields=ranked_subfields(run) if run else ())
     if not form.is_valid():
         heading, message = "That ranking cannot be shown", form.first_error()
         if request.htmx:

@@ -27,14 +27,19 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path):
     assert figures.peak_rss_bytes >= peak_before > 0
     if peak_before < 2**31:
         assert figures.peak_rss_bytes < 2**31
-    # Two rescores with the researcher scores and one without, and the refresh's, each over the
-    # whole corpus.
-    assert list(ScoringRun.objects.values_list("status", "papers_scored")) == [("succeeded", 200)] * 4
+    # Two full rescores with the researcher scores and one without, the refresh's, which
+    # recomputed the one paper that gained a citer, and the full one it is compared with.
+    runs = ScoringRun.objects.order_by("id")
+    assert list(runs.values_list("status", "papers_scored")) == [("succeeded", 200)] * 5
+    assert list(runs.values_list("papers_recomputed", flat=True)) == [200, 200, 200, 1, 200]
+    assert figures.recomputed == 1 and figures.incremental_seconds > 0 and figures.full_after_refresh_seconds > 0
     assert figures.without_roll_ups_seconds > 0 and figures.researchers > 200 and figures.institutions > 100
     without = ScoringRun.objects.order_by("id")[1]
     assert (without.researchers_scored, without.institutions_scored) == (0, 0)
     report = figures.report()
-    for label in ("Baseline read:", "Full rescore:", "Ratio:", "Without roll-ups:", "Peak RSS:", "Refresh one paper:"):
+    labels = ("Baseline read:", "Full rescore:", "Ratio:", "Without roll-ups:", "Peak RSS:", "Refresh one paper:",
+              "Incremental:")  # fmt: skip
+    for label in labels:
         assert label in report
 
 

@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from papers.models import Work
+from scoring.services import rescore_corpus
 from tests.factories import make_run, make_score, make_work
 
 pytestmark = pytest.mark.django_db
@@ -51,30 +54,42 @@ def test_the_pages_sitemap_lists_home_the_three_rankings_and_methodology(client)
     ]
 
 
-def test_the_papers_sitemap_lists_corpus_papers_only_never_citers(client):
+def test_the_papers_sitemap_lists_the_corpus_papers_the_run_scored_never_citers(client):
     make_work(2, corpus=True)
     make_work(1, corpus=True)
     make_work(3, corpus=False)
     make_work(4, corpus=None)
+    rescore_corpus()
 
     xml = client.get("/sitemap-papers.xml").content.decode()
 
     assert re.findall(r"<loc>([^<]+)</loc>", xml) == ["http://testserver/papers/W1/", "http://testserver/papers/W2/"]
 
 
-def test_the_papers_sitemap_splits_into_files_of_at_most_50000(client, monkeypatch):
+def test_the_papers_sitemap_splits_into_files_of_at_most_50000_read_as_id_ranges(client, monkeypatch):
     from datarank_site.pages.sitemaps import PapersSitemap
 
     assert PapersSitemap.limit == 50_000
-    monkeypatch.setattr(PapersSitemap, "limit", 2)
-    for number in range(1, 6):
+    monkeypatch.setattr("scoring.summary.SITEMAP_LIMIT", 2)
+    for number in (1, 2, 4, 7, 9):
         make_work(number, corpus=True)
+    rescore_corpus()
 
     index = client.get("/sitemap.xml").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get("/sitemap-papers.xml", {"p": "2"}).content.decode()
+    # Read before the next request, which empties the query log.
+    sql = [query["sql"] for query in queries.captured_queries]
     third = client.get("/sitemap-papers.xml", {"p": "3"}).content.decode()
 
     assert "sitemap-papers.xml?p=3</loc>" in index and "sitemap-papers.xml?p=4" not in index
-    assert re.findall(r"<loc>([^<]+)</loc>", third) == ["http://testserver/papers/W5/"]
+    assert re.findall(r"<loc>([^<]+)</loc>", second) == ["http://testserver/papers/W4/", "http://testserver/papers/W7/"]
+    assert re.findall(r"<loc>([^<]+)</loc>", third) == ["http://testserver/papers/W9/"]
+    # The current run, then one id range of its scores: no COUNT, no OFFSET.
+    assert len(sql) == 2
+    assert not any("COUNT(" in query.upper() or "OFFSET" in query.upper() for query in sql)
+    assert ">= 4" in sql[1] and "< 9" in sql[1]
+    assert client.get("/sitemap-papers.xml", {"p": "4"}).status_code == 404
     assert Work.objects.count() == 5
 
 

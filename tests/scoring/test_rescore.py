@@ -5,6 +5,7 @@ import bisect
 import csv
 import gzip
 import io
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -16,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
+from scoring import services
 from scoring.models import PaperScore, ScoringRun
 from scoring.services import rescore_corpus
 from scoring.tasks import rescore_corpus_task
@@ -131,26 +133,35 @@ def test_rescore_loads_the_corpus_in_a_fixed_number_of_queries(django_assert_num
 
     grow(1, 2)
     # Claiming the run (a savepoint around failing stale runs and the run row's INSERT), the
-    # data's date (the newest fetch), the engine's two reads (papers; links with counts and the
-    # self-citation test done by the database), then the savepoint around the scores, their
-    # INSERT, the researchers' and institutions' reads and INSERTs (COPY on PostgreSQL, which
-    # passes by Django's query log), and the run's outcome.
-    with django_assert_num_queries(15 if connection.vendor == "sqlite" else 13) as small:
+    # marks of changed inputs, the data's date (the newest fetch), the current run, the engine's
+    # two reads (papers; links with counts and the self-citation test done by the database),
+    # then the savepoint around the scores, their INSERT, deleting the marks read, the
+    # researchers' and institutions' reads and INSERTs (COPY on PostgreSQL, which passes by
+    # Django's query log), and the run's outcome.
+    with django_assert_num_queries(18 if connection.vendor == "sqlite" else 16) as small:
         rescore_corpus()
     grow(3, 40)
     with django_assert_num_queries(len(small.captured_queries)):
+        rescore_corpus(full=True)
+    # Recomputing what changed adds the kept figures' read and the table of papers to recompute
+    # (created, emptied, filled: COPY on PostgreSQL).
+    grow(43, 2)
+    with django_assert_num_queries(len(small.captured_queries) + (4 if connection.vendor == "sqlite" else 3)) as some:
+        rescore_corpus()
+    grow(45, 40)
+    with django_assert_num_queries(len(some.captured_queries)):
         rescore_corpus()
 
 
 def test_a_failed_run_is_marked_failed_and_the_previous_run_stays_current(corpus, monkeypatch):
     good = rescore_corpus()
-    real_bulk_create = PaperScore.objects.bulk_create
+    real_insert_rows = services.insert_rows
 
-    def write_some_then_fail(objs, **kwargs):
-        real_bulk_create(list(objs)[:1], **kwargs)
+    def write_some_then_fail(table, fields, rows):
+        real_insert_rows(table, fields, itertools.islice(rows, 1))
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(PaperScore.objects, "bulk_create", write_some_then_fail)
+    monkeypatch.setattr(services, "insert_rows", write_some_then_fail)
     with pytest.raises(RuntimeError, match="disk on fire"):
         rescore_corpus()
 

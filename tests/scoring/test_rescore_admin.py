@@ -150,9 +150,9 @@ def test_a_run_marked_failed_while_it_scores_publishes_nothing(monkeypatch):
     previous = rescore_corpus()
     load_corpus = services.load_corpus
 
-    def marked_failed_meanwhile():
+    def marked_failed_meanwhile(*args, **kwargs):
         fail_run(run=ScoringRun.objects.get(status=ScoringRun.Status.RUNNING), error="marked failed in the admin")
-        return load_corpus()
+        return load_corpus(*args, **kwargs)
 
     monkeypatch.setattr(services, "load_corpus", marked_failed_meanwhile)
 

@@ -96,7 +96,9 @@ def test_the_run_page_shows_its_diff(corpus, admin_client):
 
     assert "Changes since" in content
     assert "Moved up most" in content and "W30" in content
-    assert "Read 3 citation links from 3 citing works" in content
+    # Only the paper that gained a citer was recomputed, from its one link.
+    assert "Recomputed the 1 paper whose inputs changed and kept the others' figures from" in content
+    assert f"run {first.pk}</a>; ranked all 3. Read 1 citation link from 1 citing work;" in content
     assert f"Changes since run {first.pk}" in content
     assert "New citers: 1 link" in content and "W300" in content
 

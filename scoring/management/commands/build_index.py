@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from papers.models import ScoreInputChange
 from papers.openalex.merges import left_out_line
 from papers.openalex.snapshot import (
     BuildReport,
@@ -169,6 +170,7 @@ class Command(BaseCommand):
             publish_started = time.monotonic()
             fetched_at = timezone.now()
             with transaction.atomic():
+                ScoreInputChange.skip_in_this_transaction()
                 written = build.publish_corpus(fetched_at=fetched_at)
                 merges_started = time.monotonic()
                 merges = build.publish_merges()
