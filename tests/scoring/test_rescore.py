@@ -133,20 +133,20 @@ def test_rescore_loads_the_corpus_in_a_fixed_number_of_queries(django_assert_num
 
     grow(1, 2)
     # Claiming the run (a savepoint around failing stale runs and the run row's INSERT), the
-    # marks of changed inputs, the data's date (the newest fetch), the current run, the engine's
-    # two reads (papers; links with counts and the self-citation test done by the database),
-    # then the savepoint around the scores, their INSERT, deleting the marks read, the
-    # researchers' and institutions' reads and INSERTs (COPY on PostgreSQL, which passes by
-    # Django's query log), and the run's outcome.
-    with django_assert_num_queries(18 if connection.vendor == "sqlite" else 16) as small:
-        rescore_corpus()
-    grow(3, 40)
-    with django_assert_num_queries(len(small.captured_queries)):
+    # marks of changed inputs, the data's date (the newest fetch), the engine's two reads
+    # (papers; links with counts and the self-citation test done by the database), then the
+    # savepoint around the scores, their INSERT, deleting the marks read, the researchers' and
+    # institutions' reads and INSERTs (COPY on PostgreSQL, which passes by Django's query log),
+    # and the run's outcome.
+    with django_assert_num_queries(17 if connection.vendor == "sqlite" else 14) as full:
         rescore_corpus(full=True)
-    # Recomputing what changed adds the kept figures' read and the table of papers to recompute
-    # (created, emptied, filled: COPY on PostgreSQL).
+    grow(3, 40)
+    with django_assert_num_queries(len(full.captured_queries)):
+        rescore_corpus(full=True)
+    # Recomputing only what changed adds the current run's read, its kept figures' read and the
+    # table of papers to recompute (created, emptied, filled: COPY on PostgreSQL).
     grow(43, 2)
-    with django_assert_num_queries(len(small.captured_queries) + (4 if connection.vendor == "sqlite" else 3)) as some:
+    with django_assert_num_queries(len(full.captured_queries) + (5 if connection.vendor == "sqlite" else 4)) as some:
         rescore_corpus()
     grow(45, 40)
     with django_assert_num_queries(len(some.captured_queries)):
