@@ -124,6 +124,9 @@ def page_run(position: dict[str, int] | None) -> ScoringRun | None:
     run = ScoringRun.objects.filter(id=position["run"], status=ScoringRun.Status.SUCCEEDED).first()
     if run is None:
         raise HttpError(400, "That cursor's scoring run is gone: start again without the cursor.")
+    if run.folded_at is not None:
+        # Folded runs keep only the rows that changed (scoring.retention): the rest of its list is gone.
+        raise HttpError(400, "That cursor's scoring run is no longer kept whole: start again without the cursor.")
     return run
 
 

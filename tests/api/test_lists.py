@@ -4,6 +4,7 @@ read from one run."""
 import pytest
 
 from scoring.models import ScoringRun
+from scoring.retention import fold_old_runs
 from scoring.services import rescore_corpus
 from tests.api.conftest import DOI, RANKED, UNCITED, make_citers
 from tests.factories import make_work
@@ -93,6 +94,18 @@ def test_the_ranking_pages_stay_on_the_run_they_started_on(ranked_corpus, api_ge
     assert second["run"]["id"] == ranked_corpus.id
     assert second["run"]["current"] is False
     assert [paper["rank"] for paper in second["results"]] == [6, 7, 8, 9, 10]
+
+
+def test_a_cursor_on_a_folded_run_says_so(ranked_corpus, api_get, settings):
+    first = api_get(f"{RANKING}?limit=5", RANKING).json()
+    settings.DATARANK_SCORE_RUNS_KEPT = 2
+    for _ in range(2):
+        rescore_corpus()
+    fold_old_runs()  # what follows each run's commit, which the test's transaction never reaches
+
+    error = api_get(f"{RANKING}?limit=5&cursor={first['next_cursor']}", RANKING, status=400).json()
+
+    assert error["detail"] == "That cursor's scoring run is no longer kept whole: start again without the cursor."
 
 
 def test_the_ranking_filters_as_the_ranking_page_does(ranked_corpus, api_get):
