@@ -58,11 +58,11 @@ def fair_figures(run: ScoringRun | None) -> dict:
     bounds how long a tracked paper waits to be counted)."""
     newest = FairEvaluation.objects.aggregate(newest=Max("id"))["newest"]
     key = f"methodology-fair:{newest}:{run.pk if run else None}"
-    return cache.get_or_set(
-        key,
-        lambda: {"fair": fair_distribution(), "fair_unevaluated": unevaluated_corpus_count()},
-        timeout=settings.DATARANK_PAGE_CACHE_SECONDS,
-    )
+    figures = cache.get(key)
+    if figures is None:
+        figures = {"fair": fair_distribution(), "fair_unevaluated": unevaluated_corpus_count()}
+        cache.set(key, figures, timeout=settings.DATARANK_PAGE_CACHE_SECONDS)
+    return figures
 
 
 def band_label(low: float, high: float | None) -> str:

@@ -28,7 +28,7 @@ class StartsPaginator(Paginator):
 
     def __init__(self, ids: QuerySet, per_page: int, *, starts: list[int], key: str) -> None:
         super().__init__(ids, per_page)
-        self.starts, self.key = starts, key
+        self.ids, self.starts, self.key = ids, starts, key
 
     @cached_property
     def num_pages(self) -> int:
@@ -41,7 +41,7 @@ class StartsPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from None
         if not 1 <= number <= self.num_pages:
             raise EmptyPage("That page contains no results")
-        ids = self.object_list.filter(**{f"{self.key}__gte": self.starts[number - 1]})
+        ids = self.ids.filter(**{f"{self.key}__gte": self.starts[number - 1]})
         if number < self.num_pages:
             ids = ids.filter(**{f"{self.key}__lt": self.starts[number]})
         return Page(ids, number, self)
