@@ -512,12 +512,16 @@ def grow(*, papers: int, search_papers: int, pool: int) -> None:
     """Phase B: corpus papers `papers` … `search_papers`-1, with no citers of their own."""
     if search_papers == papers:
         return
+    from papers.search import rebuild_search_index
+
     params = sql_params(lo=papers, hi=search_papers, citers=0, pool=pool)
     with bulk_load(seed=SEED_B) as cursor:
         cursor.execute(PAPERS_SQL, params)
         for statement in INSERT_PAPERS_SQL:
             cursor.execute(statement, params)
     vacuum_analyze(BULK_TABLES)
+    # Papers written in SQL are searched once indexed, as a snapshot build's are.
+    rebuild_search_index()
 
 
 def sql_params(*, lo: int, hi: int, citers: int, pool: int) -> dict:

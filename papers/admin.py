@@ -39,7 +39,7 @@ from papers.models import (
 )
 from papers.openalex.refresh import going_refresh
 from papers.openalex.tracking import untrack_paper
-from papers.search import add_to_vocabulary
+from papers.search import index_for_search
 from papers.tasks import refresh_papers_task
 from scoring.admin_views import RESCORE_PERMISSION, queue_rescore
 from scoring.tasks import FAIR_TASK_BATCH, evaluate_fair_task
@@ -270,7 +270,7 @@ class CorpusEntryAdmin(FairActions, OpenAlexIdSearch):
 
     def _set_override(self, request: HttpRequest, queryset: QuerySet, override: str, outcome: str) -> None:
         updated = queryset.update(override=override)
-        add_to_vocabulary(queryset.values_list("work_id", flat=True))  # the papers it let in are searched
+        index_for_search(queryset.values_list("work_id", flat=True))  # the papers it let in are searched
         self.message_user(request, f"{updated} entr{'y' if updated == 1 else 'ies'} {outcome}.", messages.SUCCESS)
 
     @admin.action(description="Force into the corpus")
@@ -585,4 +585,4 @@ class CorrectionAdmin(OpenAlexIdSearch):
                 checked_at=timezone.now(),
             )
             self.log_addition(request, entry, message)
-        add_to_vocabulary([work.pk])
+        index_for_search([work.pk])

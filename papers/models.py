@@ -3,23 +3,20 @@ merged into which), the citation links between them (and the ones that left), wh
 the data-sharing corpus, the FAIR signals and facts gathered about them, the refresh runs that
 re-fetch them, and visitors' corrections to the corpus and to researchers."""
 
-import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import reduce
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import connection, connections, models, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from papers.search import SearchPlan, WordMatch
+    from papers.search import SearchPlan
 
 # The words of a search: letters and digits in any script; everything else separates them.
 SEARCH_WORD = re.compile(r"[^\W_]+")
@@ -40,87 +37,13 @@ class WorkQuerySet[W: "Work"](models.QuerySet[W]):
         return self.matching(interpret(query))
 
     def matching(self, plan: "SearchPlan") -> Self:
-        """Corpus papers where every word of the plan, as typed or corrected, is in the title, an
-        author's name (through the authorships) or the venue, not necessarily all in one. Ranked
-        by how many words match as typed (or as a prefix, for the last), then papers whose title
-        holds every word above those that need an author or the venue, then within that:
-        PostgreSQL, ts_rank of full-text search on the generated, GIN-indexed `title_search`
-        column (migration 0004; stemmed, so "datasets" finds "dataset"; authors' names and
-        venues through GIN expression indexes, 0015); elsewhere, each word as a
-        case-insensitive substring, the exact title first, then titles starting with it."""
-        works = self.in_corpus()
-        if not plan.words:
-            # Still annotated, so that ordering by relevance reads the same on an empty result.
-            return works.annotate(relevance=Value(0.0, output_field=models.FloatField())).none()
-        if connections[self.db].vendor == "postgresql":
-            return works._matching_postgresql(plan)
+        """Corpus papers holding every word of the plan (papers.search.holding), each
+        annotated with its `relevance`: 3 when every word is there as typed, 2 with the last
+        as a prefix, 1 through a correction. The whole set, for the API's other sorts; the
+        search page reads its first matches through papers.search.first_matches instead."""
+        from papers.search import relevance
 
-        def anywhere(forms: Sequence[str]) -> Q:
-            here = reduce(operator.or_, [Q(title__icontains=form) | Q(venue__icontains=form) for form in forms])
-            named = reduce(operator.or_, [Q(author__display_name__icontains=form) for form in forms])
-            return here | Q(Exists(Authorship.objects.filter(named, work_id=OuterRef("id"))))
-
-        as_typed: list[Case] = []
-        for word in plan.words:
-            works = works.filter(anywhere(word.forms))
-            if word.corrections:
-                as_typed.append(Case(When(anywhere([word.typed]), then=1), default=0))
-        in_title = reduce(
-            operator.and_, [reduce(operator.or_, [Q(title__icontains=f) for f in w.forms]) for w in plan.words]
-        )
-        shown = plan.shown_query
-        title = Case(
-            When(title__iexact=shown, then=3), When(title__istartswith=shown, then=2), When(in_title, then=1), default=0
-        )
-        # The title's 0 to 3 stays below one more word as typed.
-        return works.annotate(relevance=sum(as_typed, Value(0)) * 4 + title)
-
-    def _matching_postgresql(self, plan: "SearchPlan") -> Self:
-        # Only word characters reach to_tsquery (SEARCH_WORD cuts the query and the texts the
-        # vocabulary holds): its operators (& | ! : * ( ) < > ') never do, and the words travel
-        # as parameters, never as SQL.
-        def term(form: str, word: "WordMatch") -> str:
-            return f"{form}:*" if word.prefix and form == word.typed else form
-
-        def either(word: "WordMatch", forms: Sequence[str]) -> str:
-            return f"({' | '.join(term(form, word) for form in forms)})"
-
-        # One word in any of the three, each through its GIN index: the title's generated column,
-        # to_tsvector('english', venue) and to_tsvector('simple', display_name) (0015; names
-        # are not stemmed, and none of their words is a stop word). A word that is only a stop
-        # word for the titles (to_tsquery gives no lexeme) leaves the search as it did before: the
-        # last branch, a one-time filter that reads no row unless the word is one. Not an OR
-        # beside the IN, which would keep PostgreSQL from a semi-join.
-        def anywhere(query: str) -> Q:
-            holders = RawSQL(
-                """SELECT id FROM papers_work WHERE title_search @@ to_tsquery('english', %s)
-                UNION SELECT id FROM papers_work WHERE to_tsvector('english', venue) @@ to_tsquery('english', %s)
-                UNION SELECT a.work_id FROM papers_authorship a JOIN papers_author n ON n.id = a.author_id
-                    WHERE to_tsvector('simple', n.display_name) @@ to_tsquery('simple', %s)
-                UNION SELECT id FROM papers_work WHERE numnode(to_tsquery('english', %s)) = 0""",
-                [query] * 4,
-            )
-            return Q(id__in=holders)
-
-        found = self
-        for word in plan.words:
-            found = found.filter(anywhere(either(word, word.forms)))
-        as_typed = [
-            Case(When(anywhere(either(word, [word.typed])), then=Value(2.0)), default=Value(0.0))
-            for word in plan.words
-            if word.corrections
-        ]
-        # 1 when the title holds every word; normalisation 1 divides by 1 + log(title length),
-        # so a title about the words beats a long one that mentions them in passing; 32 maps the
-        # rank into [0, 1): both together stay below one more word as typed.
-        tsquery = " & ".join(either(word, word.forms) for word in plan.words)
-        title = RawSQL(
-            """CASE WHEN title_search @@ to_tsquery('english', %s) THEN 1 ELSE 0 END
-            + ts_rank(title_search, to_tsquery('english', %s), 33)""",
-            [tsquery, tsquery],
-            models.FloatField(),
-        )
-        return found.annotate(relevance=sum(as_typed, Value(0.0)) + title)
+        return self.in_corpus().annotate(relevance=relevance(plan)).filter(relevance__gt=0)
 
     def capped_citers_of(self, work_id: int, *, cap: int) -> Self:
         """The citers the score looks at, in the engine's order: the `cap` most cited citers
@@ -527,6 +450,90 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.word} ({self.frequency})"
+
+
+# Where search places papers that no scoring run has placed yet: after every run's papers, by id.
+UNPLACED_POSITION = 2**40
+
+
+class SearchEntryQuerySet(models.QuerySet["SearchEntry"]):
+    def narrowed(
+        self,
+        *,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        tier: int | None = None,
+        ranked: bool | None = None,
+        type: str = "",
+        subfield: int | None = None,
+    ) -> Self:
+        """The entries within the search page's filters and facets (None or "": no filter)."""
+        entries = self
+        if year_from is not None:
+            entries = entries.filter(publication_year__gte=year_from)
+        if year_to is not None:
+            entries = entries.filter(publication_year__lte=year_to)
+        if tier is not None:
+            entries = entries.filter(tier=tier)
+        if ranked is not None:
+            entries = entries.filter(tier__isnull=not ranked)
+        if type:
+            entries = entries.filter(type=type)
+        if subfield is not None:
+            entries = entries.filter(subfield_id=subfield)
+        return entries
+
+    def place(self, scores: models.QuerySet) -> None:
+        """Put the entries in a scoring run's order: `scores` gives (work_id, rank, tier) for
+        each paper the run scored; ranked papers by rank, then the ones not ranked, each by id,
+        are numbered from 0; papers the run did not score go after them (UNPLACED_POSITION + id).
+        Only the entries whose place or tier changes are written."""
+        connection = connections[self.db]
+        table = connection.ops.quote_name(SearchEntry._meta.db_table)
+        sql, params = scores.values_list("work_id", "rank", "tier").query.sql_with_params()
+        placed = f"""SELECT work_id, tier, row_number() OVER (ORDER BY rank IS NULL, rank, work_id) - 1 AS position
+                     FROM ({sql}) AS s"""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {table} SET position = p.position, tier = p.tier FROM ({placed}) AS p
+                    WHERE {table}.work_id = p.work_id
+                      AND ({table}.position <> p.position OR {table}.tier IS DISTINCT FROM p.tier)""",
+                params,
+            )
+            cursor.execute(
+                f"""UPDATE {table} SET position = %s + work_id, tier = NULL
+                    WHERE position < %s AND NOT EXISTS (SELECT 1 FROM ({sql}) AS s
+                                                        WHERE s.work_id = {table}.work_id)""",
+                [UNPLACED_POSITION, UNPLACED_POSITION, *params],
+            )
+
+
+class SearchEntry(models.Model):
+    """What search reads of a corpus paper: the words of its title, venue and authors' names (as
+    search cuts them, lower-case, space-separated), the figures its facets count, and its
+    `position` in the current scoring run's order (SearchEntryQuerySet.place), which lets search
+    find a query's best matches without ordering them all (papers/search.py). On PostgreSQL a
+    generated tsvector of the words, `document`, is GIN-indexed once per band of positions
+    (migration 0018). A paper leaving the corpus loses its entry."""
+
+    work = models.OneToOneField(Work, on_delete=models.CASCADE, primary_key=True, related_name="search_entry")
+    words = models.TextField()
+    position = models.BigIntegerField()
+    publication_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    type = models.CharField(max_length=50, blank=True)
+    subfield_id = models.PositiveIntegerField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="In the run that placed it; empty: not ranked."
+    )
+
+    objects = SearchEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "search entries"
+        indexes = [models.Index(fields=["position"], name="search_entry_position_idx")]
+
+    def __str__(self) -> str:
+        return f"W{self.work_id} at {self.position}"
 
 
 class FairSignal(models.Model):

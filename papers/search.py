@@ -1,31 +1,50 @@
-"""Typo-tolerant search: what a query's words become before titles, authors and venues are matched.
+"""Typo-tolerant search: what a query's words become, which corpus papers hold them, and how the
+search index (SearchEntry and the vocabulary, SearchWord) is kept.
 
-`interpret(query)` reads the vocabulary (SearchWord, the words of the corpus papers' titles,
-authors' names and venues) once and gives a SearchPlan: each word with the vocabulary words it
-also matches. A word of 5 to 8 letters matches the words within Damerau distance 1 (optimal
-string alignment: a transposition is one edit), a word of 9 or more within 2; the last word
-also matches as a prefix, as you type. A word too short to correct that no paper holds is
-dropped, as Meilisearch drops a query's last words, rather than leaving the search empty; the
-page says which. WorkQuerySet.search matches the plan on either database, exact matches
-ranking above corrected ones.
+`interpret(query)` reads the vocabulary (the words of the corpus papers' titles, authors' names
+and venues) once and gives a SearchPlan: each word with the vocabulary words it also matches. A
+word of 5 to 8 letters matches the words within Damerau distance 1 (optimal string alignment: a
+transposition is one edit), a word of 9 or more within 2; the last word also matches as a
+prefix, as you type. A word too short to correct that no paper holds is dropped, as Meilisearch
+drops a query's last words, rather than leaving the search empty; the page says which. Only a
+query's first MAX_QUERY_WORDS words are searched, as in Meilisearch, so that no query costs more
+than ten words do.
 
-Candidates are read in one query however long the query: each correctable word adds a length
-window (PostgreSQL narrows it with fuzzystrmatch's levenshtein_less_equal, at twice the
-distance since Levenshtein counts a transposition as two), and rapidfuzz's OSA distance decides."""
+Results come in relevance buckets, each in the current scoring run's order (SearchEntry.position):
+every word as typed, then with the last as a prefix, then with corrections. `first_matches`
+finds the first few hundred of them without ordering every match: on PostgreSQL each band of
+positions has its own GIN index (migration 0018), so a common word is looked up among the best
+4,096 papers first, then the next 28,672, and so on, eight times as many each time, and the
+search stops at the band where it has enough."""
 
-import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from papers.models import SEARCH_WORD, SEARCH_WORD_MAX_LENGTH, Authorship, SearchWord, Work
+from papers.models import (
+    SEARCH_WORD,
+    SEARCH_WORD_MAX_LENGTH,
+    UNPLACED_POSITION,
+    Authorship,
+    SearchEntry,
+    SearchWord,
+    Work,
+)
 
 # The corrections kept for a word, nearest and most frequent first.
 MAX_CORRECTIONS = 5
+# Meilisearch's limit: later words are ignored, and the page says so.
+MAX_QUERY_WORDS = 10
+# Where each band of positions starts (migration 0018 indexes each, and the unplaced papers' own
+# band from UNPLACED_POSITION on): eight times the one before, so that a word's matches in the band
+# where the search stops are at most about eight times those it needs.
+POSITION_BANDS = (0, 4_096, 32_768, 262_144, 2_097_152, 16_777_216, UNPLACED_POSITION)
 
 
 def allowed_typos(word: str) -> int:
@@ -33,19 +52,21 @@ def allowed_typos(word: str) -> int:
     return 0 if len(word) < 5 else 1 if len(word) < 9 else 2
 
 
-def title_words(title: str) -> set[str]:
-    return {word for word in SEARCH_WORD.findall(title.lower()) if len(word) <= SEARCH_WORD_MAX_LENGTH}
+def title_words(title: str) -> list[str]:
+    return [word for word in SEARCH_WORD.findall(title.lower()) if len(word) <= SEARCH_WORD_MAX_LENGTH]
 
 
 @dataclass(frozen=True)
 class WordMatch:
     """One query word: as typed (`prefix` for the last one) and the vocabulary words within its
-    typos. `known` says whether some paper holds it as typed (or, for the last, as a prefix)."""
+    typos. `exact` says whether some paper holds it as typed, `known` whether as typed or, for the
+    last, as a prefix."""
 
     typed: str
     prefix: bool
     known: bool
     corrections: tuple[str, ...] = ()
+    exact: bool = False
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -56,6 +77,8 @@ class WordMatch:
 class SearchPlan:
     words: tuple[WordMatch, ...]
     dropped: tuple[str, ...] = field(default=())
+    # How many words past MAX_QUERY_WORDS were left out.
+    beyond: int = 0
 
     @property
     def corrected(self) -> dict[str, str]:
@@ -70,20 +93,22 @@ class SearchPlan:
 
 
 def interpret(query: str) -> SearchPlan:
-    words = SEARCH_WORD.findall(query.lower())
+    every = SEARCH_WORD.findall(query.lower())
+    words = every[:MAX_QUERY_WORDS]
     if not words:
         return SearchPlan(words=())
     vocabulary = _candidates(words)
     matches, dropped = [], []
     for position, typed in enumerate(words):
         prefix = position == len(words) - 1
-        known = typed in vocabulary or (prefix and any(word.startswith(typed) for word in vocabulary))
+        exact = typed in vocabulary
+        known = exact or (prefix and any(word.startswith(typed) for word in vocabulary))
         corrections = _corrections(typed, vocabulary)
         if not known and not corrections and allowed_typos(typed) == 0:
             dropped.append(typed)
             continue
-        matches.append(WordMatch(typed=typed, prefix=prefix, known=known, corrections=corrections))
-    return SearchPlan(words=tuple(matches), dropped=tuple(dropped))
+        matches.append(WordMatch(typed=typed, prefix=prefix, known=known, corrections=corrections, exact=exact))
+    return SearchPlan(words=tuple(matches), dropped=tuple(dropped), beyond=len(every) - len(words))
 
 
 def _corrections(typed: str, vocabulary: dict[str, int]) -> tuple[str, ...]:
@@ -98,84 +123,323 @@ def _corrections(typed: str, vocabulary: dict[str, int]) -> tuple[str, ...]:
 
 def _candidates(words: Sequence[str]) -> dict[str, int]:
     """The vocabulary words any query word may match, with their frequencies, in one query: the
-    words as typed, the first word the last one begins, and each correctable word's window."""
+    words as typed, the first word the last one begins, and each correctable word's candidates."""
     table = connection.ops.quote_name(SearchWord._meta.db_table)
     distinct = sorted(set(words))
     clauses = [f"word IN ({', '.join(['%s'] * len(distinct))})"]
-    params: list[str | int] = [*distinct]
-    # Words hold only letters and digits, so the last one is a LIKE pattern as it stands.
-    clauses.append(f"word = (SELECT word FROM {table} WHERE word LIKE %s ORDER BY word LIMIT 1)")
-    params.append(f"{words[-1]}%")
+    params: list[str | int | list[str]] = [*distinct]
     postgresql = connection.vendor == "postgresql"
+    # In byte order on PostgreSQL, which its index of the words' starts is in (migration 0019).
+    in_order = 'word COLLATE "C"' if postgresql else "word"
+    # Words hold only letters and digits, so the last one is a LIKE pattern as it stands.
+    clauses.append(f"word = (SELECT word FROM {table} WHERE {in_order} LIKE %s ORDER BY {in_order} LIMIT 1)")
+    params.append(f"{words[-1]}%")
     for word in distinct:
         typos = allowed_typos(word)
         if not typos or len(word) > SEARCH_WORD_MAX_LENGTH:  # levenshtein() takes at most 255 characters
             continue
+        if postgresql and typos == 1:
+            # Every string one edit away, looked up in the word's index: about a thousand probes,
+            # where any piece of a short word is shared by tens of thousands of words.
+            clauses.append("word = ANY(%s)")
+            params.append(sorted(_one_edit_away(word)))
+            continue
         window = "length(word) BETWEEN %s AND %s"
         params += [len(word) - typos, len(word) + typos]
         if postgresql:
-            window += " AND levenshtein_less_equal(word, %s, %s) <= %s"
-            params += [word, 2 * typos, 2 * typos]
+            pieces, piece_params = _kept_pieces(word)
+            # Levenshtein counts a transposition as two edits, hence twice the distance.
+            window += f" AND ({pieces}) AND levenshtein_less_equal(word, %s, %s) <= %s"
+            params += [*piece_params, word, 2 * typos, 2 * typos]
         clauses.append(f"({window})")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT word, frequency FROM {table} WHERE {' OR '.join(clauses)}", params)
         return dict(cursor.fetchall())
 
 
-# --- keeping the vocabulary -------------------------------------------------------------------
+# The letters a one-edit correction may bring in besides the word's own: ASCII letters and
+# digits, and the accented Latin letters titles and names most often hold.
+EDIT_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789àáâãäåæçèéêëìíîïñòóôõöøœùúûüýÿßčćđěłńřšşťůźżž")
 
 
-def add_to_vocabulary(work_ids: Iterable[int]) -> int:
-    """Add the words of these works (those in the corpus: titles, venues, authors' names) that
-    the vocabulary lacks; the words it holds keep their frequency, so loading a work again
-    counts it once. Returns how many words were new. Cheap enough for every batch a load or a
-    tracked paper brings."""
+def _one_edit_away(word: str) -> set[str]:
+    """The strings within one edit of `word` (optimal string alignment: a deletion, an
+    insertion, a substitution or the transposition of two neighbours)."""
+    letters = EDIT_LETTERS | set(word)
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    near = {start + end[1:] for start, end in cuts if end}
+    near |= {start + end[1] + end[0] + end[2:] for start, end in cuts if len(end) > 1}
+    near |= {start + letter + end[1:] for start, end in cuts if end for letter in letters}
+    near |= {start + letter + end for start, end in cuts for letter in letters}
+    return near
+
+
+def _kept_pieces(word: str) -> tuple[str, list[str]]:
+    """What a correction within two edits of `word` must keep, so that PostgreSQL reads
+    candidates off indexes (migration 0019: the word and its reverse in byte order, trigrams)
+    rather than every word of a length: its first third, its last third or its middle, which
+    misses only a correction whose two edits touch all three."""
+    third = len(word) // 3
+    start, middle, end = word[:third], word[third:-third], word[-third:]
+    pieces = """word COLLATE "C" LIKE %s OR reverse(word) COLLATE "C" LIKE %s OR word LIKE %s"""
+    return pieces, [f"{start}%", f"{end[::-1]}%", f"%{middle}%"]
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+EXACT, PREFIX, CORRECTED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matching paper, its bucket (EXACT, PREFIX or CORRECTED) and what its facets count."""
+
+    work_id: int
+    bucket: int
+    publication_year: int | None
+    type: str
+    subfield_id: int | None
+    tier: int | None
+
+
+def buckets(plan: SearchPlan) -> list[int]:
+    """The buckets the plan's words can fill: every word as typed needs each held as typed; the
+    last as a prefix, every other word held as typed; corrections, a word with some."""
+    if not plan.words or any(not word.known and not word.corrections for word in plan.words):
+        return []
+    found = []
+    if all(word.exact for word in plan.words):
+        found.append(EXACT)
+    if all(word.known and (word.exact or word.prefix) for word in plan.words):
+        found.append(PREFIX)
+    if any(word.corrections for word in plan.words):
+        found.append(CORRECTED)
+    return found
+
+
+def holding(plan: SearchPlan, bucket: int) -> Q | RawSQL:
+    """The filter on SearchEntry for the entries holding every word as `bucket` reads them (the
+    ones of earlier buckets included)."""
+    if connection.vendor == "postgresql":
+        # Only word characters reach to_tsquery (SEARCH_WORD cuts the query and the texts the
+        # vocabulary holds): its operators (& | ! : * ( ) < > ') never do, and the words travel
+        # as parameters, never as SQL.
+        def term(form: str, word: WordMatch) -> str:
+            return f"{form}:*" if word.prefix and form == word.typed and bucket != EXACT else form
+
+        def either(word: WordMatch) -> str:
+            forms = word.forms if bucket == CORRECTED else [word.typed]
+            return f"({' | '.join(term(form, word) for form in forms)})"
+
+        query = " & ".join(either(word) for word in plan.words)
+        return RawSQL("document @@ to_tsquery('english', %s)", [query], output_field=BooleanField())
+
+    # Elsewhere the words are matched where a word of the entry starts (an approximation of
+    # PostgreSQL's stemming: "dataset" finds "datasets"), whole words for EXACT.
+    def at_a_start(form: str, *, whole: bool) -> Q:
+        return Q(words__contains=f" {form} " if whole else f" {form}")
+
+    held = Q()
+    for word in plan.words:
+        forms = word.forms if bucket == CORRECTED else [word.typed]
+        any_form = Q()
+        for form in forms:
+            any_form |= at_a_start(form, whole=bucket == EXACT)
+        held &= any_form
+    return held
+
+
+def first_matches(plan: SearchPlan, entries: QuerySet[SearchEntry], *, limit: int, placed: int) -> list[Match]:
+    """The first `limit` entries of `entries` that match the plan, in result order: by bucket,
+    then by position. `placed` is how many papers the current run placed (its papers scored), so
+    that the bands past them, which only the unplaced papers' band follows, are not asked.
+
+    Each bucket is read band by band, best positions first, and a band is asked only for what is
+    still missing: a common word stops in an early band, a rare one reads every band's few
+    matches. Never more than one query per band and bucket."""
+    found: list[Match] = []
+    bands = [
+        (start, end)
+        for start, end in zip(POSITION_BANDS, (*POSITION_BANDS[1:], None), strict=True)
+        if start < placed or start == UNPLACED_POSITION
+    ]
+    earlier: Q | RawSQL | None = None
+    for bucket in buckets(plan):
+        condition = holding(plan, bucket)
+        matching = entries.filter(condition)
+        if earlier is not None:
+            matching = matching.exclude(earlier)
+        for start, end in bands:
+            missing = limit - len(found)
+            if missing <= 0:
+                return found
+            band = matching.filter(position__gte=start)
+            if end is not None:
+                band = band.filter(position__lt=end)
+            rows = band.order_by("position").values_list("work_id", "publication_year", "type", "subfield_id", "tier")
+            found += [
+                Match(work_id, bucket, year, kind, subfield, tier)
+                for work_id, year, kind, subfield, tier in rows[:missing]
+            ]
+        earlier = condition
+    return found
+
+
+def relevance(plan: SearchPlan) -> Case | Value:
+    """For a Work queryset: 3 for a paper holding every word as typed, 2 with the last as a
+    prefix, 1 through corrections, 0 for a paper that does not match."""
+    whens = [
+        When(id__in=SearchEntry.objects.filter(holding(plan, bucket)).values("work_id"), then=Value(3 - bucket))
+        for bucket in buckets(plan)
+    ]
+    return Case(*whens, default=Value(0), output_field=IntegerField()) if whens else Value(0)
+
+
+# --- keeping the index ------------------------------------------------------------------------
+
+
+def index_for_search(work_ids: Iterable[int]) -> int:
+    """Give these works' entries their words (titles, venues, authors' names), year, type and
+    subfield as they are now, and keep the vocabulary's frequencies right: a word a changed title
+    drops is counted once less, a work that left the corpus loses its entry and its words. Works
+    searched for the first time go after every placed paper (UNPLACED_POSITION + id) until the
+    next scoring run places them. Returns how many words the vocabulary gained; cheap enough for
+    every batch a load or a tracked paper brings."""
     ids = list(work_ids)
-    works = Work.objects.in_corpus().filter(id__in=ids).order_by("id").values_list("id", "title", "venue")
-    names = (
-        Authorship.objects.filter(work_id__in=works.values("id"))
-        .order_by("work_id")
-        .values_list("work_id", "author__display_name")
+    before = {entry.work_id: entry for entry in SearchEntry.objects.filter(work_id__in=ids)}
+    works = Work.objects.in_corpus().filter(id__in=ids).order_by("id")
+    entries = list(_entries(works, before))
+    change: Counter[str] = Counter()
+    for entry in entries:
+        change.update(set(entry.words.split()))
+    for entry in before.values():
+        change.subtract(set(entry.words.split()))
+    kept = {entry.work_id for entry in entries}
+    with transaction.atomic():
+        SearchEntry.objects.filter(work_id__in=[key for key in before if key not in kept]).delete()
+        SearchEntry.objects.bulk_create(
+            entries,
+            update_conflicts=True,
+            unique_fields=["work"],
+            update_fields=["words", "publication_year", "type", "subfield_id"],
+            batch_size=2000,
+        )
+        return _count(change)
+
+
+def _count(change: Counter[str]) -> int:
+    """Apply a change of frequencies to the vocabulary: words no paper holds any more go."""
+    by_step: dict[int, list[str]] = {}
+    for word, step in change.items():
+        if step:
+            by_step.setdefault(step, []).append(word)
+    held = set(
+        SearchWord.objects.filter(word__in=[w for w, step in change.items() if step]).values_list("word", flat=True)
     )
-    counts = _paper_words(works, names)
-    if not counts:
-        return 0
-    held = set(SearchWord.objects.filter(word__in=list(counts)).values_list("word", flat=True))
-    new = [SearchWord(word=word, frequency=count) for word, count in counts.items() if word not in held]
-    SearchWord.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+    for step, words in by_step.items():
+        SearchWord.objects.filter(word__in=[w for w in words if w in held]).update(frequency=F("frequency") + step)
+    new = [SearchWord(word=word, frequency=step) for word, step in change.items() if step > 0 and word not in held]
+    SearchWord.objects.bulk_create(new, batch_size=2000)
+    SearchWord.objects.filter(word__in=[w for w, step in change.items() if step < 0], frequency__lte=0).delete()
     return len(new)
 
 
-def rebuild_vocabulary() -> int:
-    """Count every corpus paper's words again, dropping the words no paper holds any more;
-    a snapshot build's publication calls it. Returns the vocabulary's size."""
-    works = Work.objects.in_corpus().order_by("id").values_list("id", "title", "venue")
-    names = (
-        Authorship.objects.filter(work__corpus_entry__in_corpus=True)
-        .order_by("work_id")
-        .values_list("work_id", "author__display_name")
-    )
-    counts = _paper_words(works.iterator(chunk_size=5000), names.iterator(chunk_size=5000))
+def rebuild_search_index() -> int:
+    """Every corpus paper's entry written again (positions kept), the entries of papers outside
+    the corpus gone, and the vocabulary counted again from the entries; a snapshot build's
+    publication calls it. In SQL on PostgreSQL, where a snapshot's millions of papers would take
+    minutes through Python. Returns the vocabulary's size."""
     with transaction.atomic():
-        SearchWord.objects.all().delete()
-        SearchWord.objects.bulk_create(
-            [SearchWord(word=word, frequency=count) for word, count in counts.items()], batch_size=2000
+        if connection.vendor == "postgresql":
+            _rebuild_in_sql()
+        else:
+            held = {entry.work_id: entry for entry in SearchEntry.objects.all()}
+            SearchEntry.objects.exclude(work__corpus_entry__in_corpus=True).delete()
+            works = Work.objects.in_corpus().order_by("id")
+            SearchEntry.objects.bulk_create(
+                _entries(works.iterator(chunk_size=5000), held),
+                update_conflicts=True,
+                unique_fields=["work"],
+                update_fields=["words", "publication_year", "type", "subfield_id"],
+                batch_size=2000,
+            )
+            counts: Counter[str] = Counter()
+            for words in SearchEntry.objects.values_list("words", flat=True).iterator(chunk_size=5000):
+                counts.update(set(words.split()))
+            SearchWord.objects.all().delete()
+            SearchWord.objects.bulk_create(
+                [SearchWord(word=w, frequency=n) for w, n in counts.items()], batch_size=2000
+            )
+        return SearchWord.objects.count()
+
+
+def _entries(works: Iterable[Work], held: dict[int, SearchEntry]) -> Iterator[SearchEntry]:
+    """Each work's entry, its words from the title, the venue and its authors' names in
+    authorship order; a work already held keeps its position."""
+    pending: list[Work] = []
+    for work in works:
+        pending.append(work)
+        if len(pending) == 5000:
+            yield from _entries_of(pending, held)
+            pending = []
+    yield from _entries_of(pending, held)
+
+
+def _entries_of(works: list[Work], held: dict[int, SearchEntry]) -> Iterator[SearchEntry]:
+    names: dict[int, list[str]] = {}
+    authorships = Authorship.objects.filter(work_id__in=[work.id for work in works]).order_by(
+        "work_id", "position", "id"
+    )
+    for work_id, name in authorships.values_list("work_id", "author__display_name"):
+        names.setdefault(work_id, []).append(name)
+    for work in works:
+        words = [*title_words(work.title), *title_words(work.venue)]
+        for name in names.get(work.id, []):
+            words += title_words(name)
+        position = held[work.id].position if work.id in held else UNPLACED_POSITION + work.id
+        yield SearchEntry(
+            work_id=work.id,
+            words=f" {' '.join(words)} ",
+            position=position,
+            publication_year=work.publication_year,
+            type=work.type,
+            subfield_id=work.subfield_id,
         )
-    return len(counts)
 
 
-def _paper_words(works: Iterable[tuple[int, str, str]], names: Iterable[tuple[int, str]]) -> Counter[str]:
-    """How many papers hold each word in their title, venue or an author's name: both streams
-    in work order, merged so that a paper counts once for a word however often it has it. The
-    words are cut in Python, as the query is (SEARCH_WORD), so SQL cannot do it on SQLite."""
-    counts: Counter[str] = Counter()
-    by_work = itertools.groupby(names, key=lambda row: row[0])
-    pending = next(by_work, None)
-    for work_id, title, venue in works:
-        words = title_words(title) | title_words(venue)
-        while pending is not None and pending[0] <= work_id:
-            if pending[0] == work_id:
-                words.update(word for _, name in pending[1] for word in title_words(name))
-            pending = next(by_work, None)
-        counts.update(words)
-    return counts
+def _rebuild_in_sql() -> None:
+    # [[:alnum:]] is SEARCH_WORD's class (letters and digits in any script) in PostgreSQL's regex:
+    # over-long words go first, then every run of other characters becomes one space.
+    def words(text: str) -> str:
+        longer = SEARCH_WORD_MAX_LENGTH + 1
+        kept = f"regexp_replace(lower({text}), '[[:alnum:]]{{{longer},}}', ' ', 'g')"
+        return f"nullif(btrim(regexp_replace({kept}, '[^[:alnum:]]+', ' ', 'g')), '')"
+
+    # Names gathered per work in one pass over the authorships, rather than a query per work.
+    names = f"""SELECT a.work_id, string_agg({words("n.display_name")}, ' ' ORDER BY a.position, a.id) AS words
+                FROM papers_authorship a JOIN papers_author n ON n.id = a.author_id
+                JOIN papers_corpusentry c ON c.work_id = a.work_id AND c.in_corpus GROUP BY a.work_id"""
+    entry_words = f"""' ' || concat_ws(' ', {words("w.title")}, {words("w.venue")}, names.words) || ' '"""
+    statements = [
+        """DELETE FROM papers_searchentry e WHERE NOT EXISTS (
+               SELECT 1 FROM papers_corpusentry c WHERE c.work_id = e.work_id AND c.in_corpus)""",
+        f"""INSERT INTO papers_searchentry (work_id, words, position, publication_year, type, subfield_id)
+            WITH names AS ({names})
+            SELECT w.id, {entry_words}, %(unplaced)s + w.id, w.publication_year, w.type, w.subfield_id
+            FROM papers_work w JOIN papers_corpusentry c ON c.work_id = w.id AND c.in_corpus
+            LEFT JOIN names ON names.work_id = w.id
+            ON CONFLICT (work_id) DO UPDATE SET words = excluded.words, publication_year = excluded.publication_year,
+                type = excluded.type, subfield_id = excluded.subfield_id
+            WHERE (papers_searchentry.words, papers_searchentry.publication_year, papers_searchentry.type,
+                   papers_searchentry.subfield_id)
+              IS DISTINCT FROM (excluded.words, excluded.publication_year, excluded.type, excluded.subfield_id)""",
+        "TRUNCATE papers_searchword",
+        """INSERT INTO papers_searchword (word, frequency)
+           SELECT word, count(*) FROM (
+               SELECT DISTINCT e.work_id, word
+               FROM papers_searchentry e, unnest(string_to_array(btrim(e.words), ' ')) AS word WHERE word <> ''
+           ) AS held GROUP BY word""",
+    ]
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, {"unplaced": UNPLACED_POSITION})

@@ -33,7 +33,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers.models import Work
+from papers.models import SearchEntry, Work
 from scoring.bulk import insert_rows
 from scoring.engine import CorpusScores, score_corpus
 from scoring.inputs import consume_changes, corpus_papers, load_corpus, load_known, pending_changes
@@ -229,7 +229,8 @@ def run_published(run: ScoringRun) -> None:
     """What follows a run's success, once the transaction that saves it commits: a worker writes
     its bulk dump (scoring.dumps). A broker that cannot be reached is logged, never raised: the
     run stands without its dump. Runs it pushes out of the kept window are folded
-    (scoring.retention)."""
+    (scoring.retention). Search lists papers in the run's order from then on."""
+    SearchEntry.objects.place(PaperScore.objects.filter(run=run))
     # Robust: a fold that fails is logged, and the next run's fold takes it up again.
     transaction.on_commit(fold_old_runs, robust=True)
     if settings.DATARANK_DUMPS_KEEP < 1:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from papers.models import Author, Authorship, Citation, CorpusEntry, Work
+from papers.models import Author, Authorship, Citation, CorpusEntry, SearchEntry, Work
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
-from papers.search import add_to_vocabulary
+from papers.search import index_for_search
 from scoring.models import PaperScore, ScoringRun
 from scoring.summary import recount
 from tests.fake_openalex.fixtures import recorded_works
@@ -26,7 +26,7 @@ def make_work(number: int, *, title: str = "", corpus: bool | None = False, **fi
         CorpusEntry.objects.create(
             work=work, check_passed=corpus, confidence=0.9 if corpus else 0.1, included=corpus, checked_at=NOW
         )
-        add_to_vocabulary([work.id])  # as every way works come in does
+        index_for_search([work.id])  # as every way works come in does
     return work
 
 
@@ -53,6 +53,8 @@ def make_score(run: ScoringRun, work: Work, *, rank: int | None, datarank: float
         **fields,
     }
     score = PaperScore.objects.create(run=run, work=work, rank=rank, datarank=datarank, **figures)
+    if ScoringRun.objects.current() == run:
+        SearchEntry.objects.place(PaperScore.objects.filter(run=run))  # as a run's publication does
     count_run(run)
     return score
 

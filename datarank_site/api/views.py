@@ -274,7 +274,7 @@ def search(
         works = order_results(filter_years(found, filters["year_from"], filters["year_to"]), filters["sort"])
     offset = position["offset"] if position else 0
     end = min(offset + limit, SEARCH_COUNT_CAP)
-    # Ordered ids first, then their rows, as the search page reads them (CappedPaginator).
+    # Ordered ids first, then their rows, so that only a page of whole rows is read.
     ids = list(works.values_list("pk", flat=True)[offset : end + 1])
     rows = {work.pk: work for work in works.filter(pk__in=ids[: end - offset])}
     more = len(ids) > end - offset

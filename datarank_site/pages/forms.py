@@ -73,6 +73,32 @@ class SearchForm(forms.Form):
     year_from = year_field("From year")
     year_to = year_field("To year")
     tier = tier_field()
+    # The facets beside the results (datarank_site.pages.facets) narrow by these too.
+    ranked = forms.TypedChoiceField(
+        label="Ranked",
+        required=False,
+        choices=[("", "Ranked or not"), ("yes", "Ranked"), ("no", "Not yet ranked")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        error_messages={"invalid_choice": "“%(value)s” is not a choice for ranked: use yes or no."},
+    )
+    type = forms.RegexField(
+        label="Type",
+        required=False,
+        regex=r"^[a-z-]{1,50}$",
+        error_messages={"invalid": "The type must be an OpenAlex work type, such as dataset or article."},
+    )
+    subfield = forms.IntegerField(
+        label="Subfield",
+        required=False,
+        min_value=1,
+        error_messages={
+            "invalid": "The subfield must be given by its OpenAlex number, such as 1908 for Geophysics.",
+            "min_value": "The subfield must be given by its OpenAlex number, such as 1908 for Geophysics.",
+        },
+    )
+
+    FILTERS = ("year_from", "year_to", "tier", "ranked", "type", "subfield")
 
     def clean_sort(self) -> str:
         # A link without `sort` means the default order, not an error.
@@ -90,13 +116,28 @@ class SearchForm(forms.Form):
         # ErrorList hands out its messages as text; str() resolves a lazy one.
         return str(next(iter(self.errors.values()))[0])
 
-    def query_string(self) -> str:
+    @property
+    def filtered(self) -> bool:
+        return any(value not in (None, "") for value in self.filters().values())
+
+    def filters(self) -> dict:
+        """The filters chosen, as SearchEntryQuerySet.narrowed takes them."""
+        return {name: self.cleaned_data[name] for name in self.FILTERS}
+
+    def query_string(self, **changes: object) -> str:
         """The search as a clean query string: the fields given, without empty ones or the
-        default sort, so a pushed or shared URL carries only what the visitor chose."""
-        values = {name: self.cleaned_data[name] for name in ("q", "sort", "year_from", "year_to", "tier")}
+        default sort, so a pushed or shared URL carries only what the visitor chose; `changes`
+        set fields (None clears one), as a facet's link does."""
+        values = {name: self.cleaned_data[name] for name in ("q", "sort", *self.FILTERS)}
+        values.update(changes)
         if values["sort"] == Sort.RELEVANCE:
             values["sort"] = None
+        if isinstance(values["ranked"], bool):
+            values["ranked"] = "yes" if values["ranked"] else "no"
         return urlencode({name: value for name, value in values.items() if value not in (None, "")})
+
+    def url(self, **changes: object) -> str:
+        return f"{reverse('search')}?{self.query_string(**changes)}"
 
 
 class Subfield(NamedTuple):

@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,17 +17,18 @@ from django_htmx.http import HttpResponseClientRedirect
 from datarank_site.pages import badges
 from datarank_site.pages.embeds import EMBED_CSP, embed_context
 from datarank_site.pages.errors import NotFound
+from datarank_site.pages.facets import search_facets
 from datarank_site.pages.fair import fair_page
 from datarank_site.pages.forms import RankingForm, SearchForm, Sort, ranked_subfields
 from datarank_site.pages.http import HtmxHttpRequest
 from datarank_site.pages.methodology import methodology_figures
 from datarank_site.pages.page_cache import CITER_TABLE_PARAMETERS, cached_page
-from datarank_site.pages.pagination import CappedPaginator, UncountedPage
+from datarank_site.pages.pagination import UncountedPage
 from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
 from datarank_site.pages.researchers import matching_researchers
-from papers.models import Authorship, Work, WorkQuerySet
+from papers.models import Authorship, SearchEntry, Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
-from papers.search import interpret
+from papers.search import MAX_QUERY_WORDS, Match, first_matches, interpret
 from scoring.dumps import CONTENT_TYPES, MANIFEST, list_dumps, open_served_file
 from scoring.models import ScoredWork, ScoredWorkQuerySet, ScoringRun
 
@@ -72,38 +74,64 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
     run = ScoringRun.objects.current()
-    # The long fields stay behind: ordering by relevance sorts every match, and narrow rows sort in memory.
     plan = interpret(query)
-    works = ScoredWork.objects.matching(plan).defer(*LONG_FIELDS).with_score(run.id if run else None)
-    works = filter_years(works, form.cleaned_data["year_from"], form.cleaned_data["year_to"])
-    if form.cleaned_data["tier"] is not None:
-        works = works.in_tier(form.cleaned_data["tier"])
-    works = order_results(works, form.cleaned_data["sort"])
-    # One more authorship than is shown tells whether "et al." follows.
-    first_authors = Authorship.objects.select_related("author").order_by("position", "id")[: RESULT_AUTHORS + 1]
-    works = works.prefetch_related(Prefetch("authorships", queryset=first_authors, to_attr="first_authorships"))
-    paginator = CappedPaginator(works, SEARCH_PAGE_SIZE, cap=SEARCH_COUNT_CAP)
-    page = paginator.get_page(request.GET.get("page"))
+    entries = SearchEntry.objects.narrowed(**form.filters())
+    # One past the cap tells "more than 1,000"; the facets count what is shown of them.
+    matches = first_matches(plan, entries, limit=SEARCH_COUNT_CAP + 1, placed=run.papers_scored if run else 0)
+    shown = matches[:SEARCH_COUNT_CAP]
+    # Numbered over the ids, then each page's ids replaced by their rows.
+    paginator: Paginator[object] = Paginator(ordered_ids(shown, form.cleaned_data["sort"], run), SEARCH_PAGE_SIZE)
+    numbered = paginator.get_page(request.GET.get("page"))
+    page = Page[object](result_rows(list(numbered.object_list), run), numbered.number, paginator)
     context = {
         "query": query,
         "plan": plan,
         "page": page,
+        "capped": len(matches) > SEARCH_COUNT_CAP,
+        "cap": SEARCH_COUNT_CAP,
+        "facets": search_facets(form, shown),
         "run": run,
         "unknown_identifier": lookup is not None,
         # Above the first page of papers only: the names do not change with the page.
         "researchers": matching_researchers(plan, run) if page.number == 1 else [],
         "result_authors": RESULT_AUTHORS,
+        "max_query_words": MAX_QUERY_WORDS,
     }
     return search_response(request, form, context, page_number=page.number)
+
+
+def ordered_ids(matches: list[Match], sort: str, run: ScoringRun | None) -> list[int]:
+    """The matches' ids in the order asked: as found for relevance (buckets, then the run's
+    order); otherwise the same matches sorted by the database, as order_results sorts any list."""
+    ids = [match.work_id for match in matches]
+    if sort == Sort.RELEVANCE or not ids:
+        return ids
+    works = ScoredWork.objects.filter(id__in=ids).with_score(run.id if run else None)
+    return list(order_results(works, sort).values_list("id", flat=True))
+
+
+def result_rows(ids: list, run: ScoringRun | None) -> list[ScoredWork]:
+    """A page of results, in the order of `ids`, with their scores and first authors."""
+    # One more authorship than is shown tells whether "et al." follows.
+    first_authors = Authorship.objects.select_related("author").order_by("position", "id")[: RESULT_AUTHORS + 1]
+    works = (
+        ScoredWork.objects.filter(id__in=ids)
+        .defer(*LONG_FIELDS)
+        .with_score(run.id if run else None)
+        .prefetch_related(Prefetch("authorships", queryset=first_authors, to_attr="first_authorships"))
+    )
+    by_id = {work.id: work for work in works}
+    return [by_id[key] for key in ids]
 
 
 def results_partial(request: HtmxHttpRequest) -> str:
     """The search box in the header swaps results into <main>, which needs the results'
     region around them; the search page's own controls, and the home page's box (which must
-    outlive the swap, or it loses focus and the keys typed next), swap into that region."""
-    return (
-        "pages/search.html#results" if request.htmx.target == "search-results" else "pages/search.html#results-region"
-    )
+    outlive the swap, or it loses focus and the keys typed next), swap into that region; a
+    facet's link swaps the search page's form and results together, so the form keeps the
+    filter it chose."""
+    partials = {"search-results": "results", "search-page": "search-page"}
+    return f"pages/search.html#{partials.get(request.htmx.target or '', 'results-region')}"
 
 
 def search_response(request: HtmxHttpRequest, form: SearchForm, context: dict, *, page_number: int = 1) -> HttpResponse:

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from papers.datapaper import check_data_paper
 from papers.models import Affiliation, Author, Authorship, Citation, CorpusEntry, Institution, Work
 from papers.openalex.records import WorkRecord
-from papers.search import add_to_vocabulary
+from papers.search import index_for_search
 
 CorpusMode = Literal["data", "all", "none"]
 
@@ -116,7 +116,7 @@ def _load_batch(
     )
     corpus_added = _save_corpus_entries(fresh, corpus=corpus, checked_at=fetched_at) if corpus != "none" else 0
     if corpus != "none":
-        add_to_vocabulary(record.id for record in fresh)
+        index_for_search(record.id for record in fresh)
     if sample_statistics:
         _sample_statistics()
     _refresh_self_citations(list(by_id))

@@ -72,7 +72,7 @@ from papers.openalex.records import (
     normalize_doi,
     parse_work,
 )
-from papers.search import rebuild_vocabulary
+from papers.search import rebuild_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -748,7 +748,7 @@ class SnapshotBuild:
             extra=(fetched_at, CorpusEntry.Override.NONE, fetched_at),
             update_columns=["check_passed", "confidence", "reasons", "included", "checked_at"],
         )
-        written["search_words"] = rebuild_vocabulary()
+        written["search_words"] = rebuild_search_index()
         return written
 
     def publish_merges(self) -> MergeSummary | None:

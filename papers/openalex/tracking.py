@@ -20,7 +20,7 @@ from papers.openalex.citers import pull_citers
 from papers.openalex.client import OpenAlexClient
 from papers.openalex.ingest import load_records
 from papers.openalex.records import WorkRecord, normalize_doi
-from papers.search import add_to_vocabulary
+from papers.search import index_for_search
 
 # Longer than any identifier: a pasted document, not a list of ids. Refused before it is split.
 MAX_LINE_LENGTH = 500
@@ -129,7 +129,7 @@ def track_papers(
         entries = CorpusEntry.objects.filter(work_id__in=by_id)
         if force:
             entries.update(override=CorpusEntry.Override.INCLUDE)
-            add_to_vocabulary(by_id)  # the load added only the papers the data-paper check let in
+            index_for_search(by_id)  # the load added only the papers the data-paper check let in
         entries.filter(in_corpus=True, tracked_at__isnull=True).update(tracked_at=now)
         outcome = {
             work: (in_corpus, override)

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from papers.models import AuthorMerge, Correction
-from papers.search import add_to_vocabulary
+from papers.search import index_for_search
 from scoring.fair.metrics import METHOD_VERSION
 from scoring.models import FairEvaluation, ScoringRun
 from tests.factories import (
@@ -106,7 +106,7 @@ def lovelace(db):
         reason="Another Ada.",
         decided_at=timezone.now(),
     )
-    add_to_vocabulary([P1, P2, P3, P4, P5, NOT_HERS])
+    index_for_search([P1, P2, P3, P4, P5, NOT_HERS])
     evaluate(p1, 80.0)
     evaluate(p2, 40.0)
     make_researcher_score(
@@ -641,8 +641,9 @@ def test_search_for_researchers_takes_hostile_input_as_words(client, lovelace, q
 def test_search_takes_one_more_query_for_the_researchers_and_one_for_the_authors(
     client, django_assert_num_queries, lovelace
 ):
-    # The vocabulary, the run, the researchers, the count, the page's ids, its rows, their authors.
-    with django_assert_num_queries(7):
+    # The vocabulary, the run, the researchers, the first matches (a query for each bucket and
+    # band of positions: papers.search.first_matches), the page's rows and their authors.
+    with django_assert_num_queries(10):
         assert client.get("/search/", {"q": "dataset"}, headers=HTMX).status_code == 200
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from papers.models import Work
+from papers.models import SearchEntry, Work
 from tests.factories import make_run, make_score, make_work, text
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +85,10 @@ def test_the_fragment_takes_a_fixed_number_of_queries_for_a_page_of_results(clie
     params = {"q": "dataset", "sort": "citations", "year_from": "2001", "tier": "1"}
 
     # The vocabulary (the words' corrections), the run, the researchers whose names match, the
-    # (capped) count, the page's ids in order, then its rows and their first authors.
-    with django_assert_num_queries(7):
+    # first matches: as typed, then with the last word as a prefix, each in the run's one band and
+    # the unplaced papers' band; the matches in the order asked, then the page's rows and their
+    # first authors.
+    with django_assert_num_queries(10):
         response = client.get("/search/", params, **HTMX)
     assert "6 papers match" in text(response)
 
@@ -160,10 +162,19 @@ def test_the_doi_url_of_something_that_is_not_a_doi_is_a_404_that_says_so(client
 # Sorting and filters
 
 
-def test_relevance_puts_the_exact_title_first_then_datarank(client, ocean):
-    assert titles_in_order(client.get("/search/", {"q": "ocean"}), "Ocean heat atlas", "Deep ocean temperatures")
-    page = text(client.get("/search/", {"q": "ocean"}))
-    assert page.index("Ocean Venue") < page.index("Ocean heat atlas")
+def test_relevance_orders_papers_holding_every_word_as_typed_by_datarank(client, ocean):
+    page = client.get("/search/", {"q": "ocean"})
+
+    assert titles_in_order(page, "Ocean heat atlas", "Deep ocean temperatures", "Ocean Venue")
+
+
+def test_papers_the_run_did_not_rank_come_after_the_ranked_ones(client, ocean):
+    make_score(ocean, make_work(4, title="Ocean floor", corpus=True), rank=None, datarank=0.0)
+    make_work(5, title="Ocean tides", corpus=True)  # not scored yet: after the run's papers
+
+    page = client.get("/search/", {"q": "ocean"})
+
+    assert titles_in_order(page, "Ocean heat atlas", "Deep ocean", "Ocean Venue", "Ocean floor", "Ocean tides")
 
 
 @pytest.mark.parametrize(
@@ -280,6 +291,7 @@ def test_the_tier_filter_keeps_papers_of_that_tier(client, ocean):
     first, second = ocean.scores.get(work_id=1), ocean.scores.get(work_id=2)
     first.tier, second.tier = 1, 3
     first.save(), second.save()
+    SearchEntry.objects.place(ocean.scores.all())  # as the run's publication would have
 
     page = text(client.get("/search/", {"q": "ocean", "tier": "3"}))
 
@@ -358,14 +370,14 @@ def test_sqlite_matches_every_word_as_a_case_insensitive_substring(client, ocean
 
 
 @pytest.mark.sqlite
-def test_sqlite_relevance_is_the_exact_title_then_titles_starting_with_the_query():
-    make_work(1, title="Sea and ocean heat", corpus=True)
+def test_sqlite_relevance_is_every_word_as_typed_then_as_the_start_of_a_word():
+    make_work(1, title="Sea and ocean heatwaves", corpus=True)
     make_work(2, title="Ocean heat", corpus=True)
-    make_work(3, title="Ocean heat budget", corpus=True)
+    make_work(3, title="Oceans and their heat budget", corpus=True)
 
     found = Work.objects.search("ocean heat").order_by("-relevance", "id")
 
-    assert [work.id for work in found] == [2, 3, 1]
+    assert [(work.id, work.relevance) for work in found] == [(2, 3), (1, 2), (3, 2)]
 
 
 # Full-text search (PostgreSQL)
@@ -407,20 +419,24 @@ def test_postgres_needs_every_word_in_the_title(library):
 
 
 @pytest.mark.postgres
-def test_postgres_ranks_by_ts_rank_so_a_title_about_the_query_beats_one_that_mentions_it(library):
-    make_work(7, title="Ocean ocean ocean: datasets", corpus=True)
+def test_postgres_puts_every_word_as_typed_above_the_last_as_a_prefix(library):
+    make_work(7, title="Ocean data", corpus=True)
 
-    ranked = list(Work.objects.search("ocean dataset").order_by("-relevance", "id"))
+    ranked = list(Work.objects.search("ocean data").order_by("-relevance", "id"))
 
-    assert [work.id for work in ranked] == [7, 3, 2]
-    assert ranked[0].relevance > ranked[1].relevance > ranked[2].relevance > 0
+    assert [(work.id, work.relevance) for work in ranked] == [(7, 3), (2, 2), (3, 2)]
 
 
 @pytest.mark.postgres
-def test_postgres_relevance_orders_the_results_page(client, library):
-    make_work(7, title="Ocean ocean ocean: datasets", corpus=True)
+def test_postgres_buckets_come_before_datarank_on_the_results_page(client, library):
+    make_work(7, title="Ocean data", corpus=True)
+    run = make_run(papers_scored=3)
+    for rank, number in enumerate((3, 2, 7), start=1):
+        make_score(run, Work.objects.get(id=number), rank=rank, datarank=10.0 - rank)
 
-    assert titles_in_order(client.get("/search/", {"q": "ocean data"}), "Ocean ocean ocean", "Ocean datasets for")
+    page = client.get("/search/", {"q": "ocean data"})
+
+    assert titles_in_order(page, "Ocean data", "Ocean datasets for", "A global dataset of planktonic")
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ import pytest
 from django.db.models import F
 
 from papers.models import Author, Authorship, Work
-from papers.search import add_to_vocabulary, interpret
+from papers.search import index_for_search, interpret
 from tests.factories import make_work, text
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def with_authors(work: Work, names: list[str], first_id: int) -> None:
     for position, name in enumerate(names):
         author, _ = Author.objects.get_or_create(id=first_id + position, defaults={"display_name": name})
         Authorship.objects.create(work=work, author=author, position=position)
-    add_to_vocabulary([work.id])  # as a load does once the authorships are written
+    index_for_search([work.id])  # as a load does once the authorships are written
 
 
 @pytest.fixture
@@ -68,12 +68,14 @@ def test_the_words_may_come_from_the_title_the_authors_and_the_venue_together(pa
     assert found("glacier fei-fei") == []  # each word must match somewhere in the same paper
 
 
-def test_title_matches_rank_above_author_only_matches(papers):
-    assert found("socher deng") == [SOCHER_TITLE, IMAGENET]
+def test_a_title_match_and_an_author_match_are_in_the_same_bucket(papers):
+    # Both hold every word as typed, one in its title, the other in its authors' names: neither
+    # is preferred, and the run's order (here, unplaced papers by id) decides.
+    assert found("socher deng") == [IMAGENET, SOCHER_TITLE]
 
 
 def test_exact_matches_still_rank_above_corrected_ones_across_the_fields(papers):
     make_work(5, title="Sochre basin survey", corpus=True)  # "sochre" now a word as typed
 
-    # As typed in a title, then corrected to the name "socher" (a title match first among those).
-    assert found("sochre") == [5, SOCHER_TITLE, IMAGENET]
+    # As typed in a title, then corrected to the name "socher" in a title and in an author's name.
+    assert found("sochre") == [5, IMAGENET, SOCHER_TITLE]

@@ -91,7 +91,7 @@ def test_a_filter_change_refreshes_the_results_with_a_clean_url(live_server, pag
     page.goto(live_server.url + "/search/?q=ocean")
     mark_document(page)
 
-    page.get_by_label("Tier").select_option("2")
+    page.get_by_role("combobox", name="Tier").select_option("2")
 
     page.get_by_role("heading", name="12 papers match “ocean”").wait_for()
     page.wait_for_url("**/search/?q=ocean&tier=2")
@@ -123,4 +123,19 @@ def test_the_ranking_pages_and_filters_by_tier_in_place(live_server, page, corpu
     page.get_by_role("link", name="Glacier survey 49").wait_for()
 
     assert still_same_document(page) and "Ocean dataset 01" not in page.inner_text("#ranking-results")
+    assert page.console_errors == []
+
+
+def test_a_facet_narrows_the_results_in_place_and_the_form_keeps_it(live_server, page, corpus):
+    page.goto(f"{live_server.url}/search/?q=ocean")
+    mark_document(page)
+
+    page.locator(".facet", has_text="Tier").get_by_role("link", name="S3").click()
+
+    page.get_by_role("heading", name="6 papers match “ocean”").wait_for()
+    page.wait_for_url("**/search/?q=ocean&tier=3")
+    assert still_same_document(page) and page.get_by_role("combobox", name="Tier").input_value() == "3"
+    # Typing on keeps the facet's choice: the form was swapped in with it.
+    page.get_by_label("Words from the title, authors or venue, a DOI or an OpenAlex id").fill("ocean d")
+    page.wait_for_url("**/search/?q=ocean+d&tier=3")
     assert page.console_errors == []

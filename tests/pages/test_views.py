@@ -178,7 +178,9 @@ def test_search_says_plainly_when_nothing_matches(client):
     response = client.get("/search/", {"q": "glacier"})
 
     assert response.status_code == 200
-    assert "No paper in the data-sharing corpus has a title containing every word of “glacier”" in text(response)
+    assert "No paper in the data-sharing corpus has every word of “glacier” in its title, authors or venue" in text(
+        response
+    )
 
 
 def test_search_paginates_and_an_out_of_range_page_shows_the_last_one(client):

@@ -11,7 +11,7 @@ from papers.models import Author, Authorship, SearchWord
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.snapshot import export_held, held_corpus_ids
-from papers.search import add_to_vocabulary, allowed_typos, interpret, rebuild_vocabulary
+from papers.search import allowed_typos, index_for_search, interpret, rebuild_search_index
 from tests.factories import make_work
 from tests.papers.openalex.test_snapshot import new_build, over_long_work, write_part
 
@@ -53,7 +53,7 @@ def test_a_rebuild_counts_every_title_again_and_forgets_words_no_title_holds():
     work.title = "Ocean warmth"
     work.save()
 
-    assert rebuild_vocabulary() == 3
+    assert rebuild_search_index() == 3
     assert vocabulary() == {"ocean": 2, "warmth": 1, "salinity": 1}
 
 
@@ -65,8 +65,8 @@ def test_authors_names_and_venues_bring_their_words_and_a_paper_counts_once_for_
         author = Author.objects.create(id=number, display_name=name)
         Authorship.objects.create(work=work, author=author, position=number)
 
-    assert add_to_vocabulary([1]) == 2  # li, fei: the others came with the titles and venues
-    assert rebuild_vocabulary() == 9
+    assert index_for_search([1]) == 2  # li, fei: the others came with the titles and venues
+    assert rebuild_search_index() == 9
     assert vocabulary() == {
         "ocean": 1, "heat": 1, "science": 2, "li": 1, "fei": 1, "soil": 1, "earth": 1, "system": 1, "data": 1,
     }  # fmt: skip
@@ -76,7 +76,7 @@ def test_authors_names_and_venues_bring_their_words_and_a_paper_counts_once_for_
 def test_adding_works_outside_the_corpus_adds_nothing():
     make_work(3, title="Outside the corpus", corpus=False)
 
-    assert add_to_vocabulary([3]) == 0 and vocabulary() == {}
+    assert index_for_search([3]) == 0 and vocabulary() == {}
 
 
 @pytest.mark.django_db

@@ -1,0 +1,128 @@
+"""The facets beside the search results: how the first matches spread over publication years,
+tiers, ranked or not, OpenAlex types and subfields, each value a link that narrows the search.
+
+They count the matches search has already found (papers.search.first_matches, at most
+SEARCH_COUNT_CAP of them, in result order), so they cost no query of their own but the one that
+names the subfields."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Min
+from django.db.models.fields.json import KT
+
+from datarank_site.pages.forms import SearchForm
+from papers.models import Work
+from papers.search import Match
+
+# The subfields listed, most matches first: the rest are one search away.
+SUBFIELDS_SHOWN = 8
+# Where the year facet's spans start, newest first; the last one takes every earlier year.
+YEAR_SPANS = ((2020, None), (2010, 2019), (2000, 2009), (1990, 1999), (None, 1989))
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    count: int
+    url: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    title: str
+    options: tuple[Option, ...]
+    # The link that lifts this facet's filter, when one is chosen.
+    clear_url: str = ""
+
+
+def search_facets(form: SearchForm, matches: Sequence[Match]) -> list[Facet]:
+    chosen = form.cleaned_data
+    facets = [
+        _years(form, matches),
+        _facet(
+            form,
+            "tier",
+            "Tier",
+            Counter(match.tier for match in matches if match.tier is not None),
+            label=lambda tier: f"S{tier}",
+            order=sorted,
+        ),
+        _facet(
+            form,
+            "ranked",
+            "Ranked",
+            Counter(match.tier is not None for match in matches),
+            label=lambda ranked: "Ranked" if ranked else "Not yet ranked",
+            order=lambda values: sorted(values, reverse=True),
+        ),
+        _facet(
+            form,
+            "type",
+            "Type",
+            Counter(match.type for match in matches if match.type),
+            label=lambda kind: kind.replace("-", " ").capitalize(),
+        ),
+    ]
+    subfields = Counter(match.subfield_id for match in matches if match.subfield_id is not None)
+    shown = [number for number, _ in subfields.most_common(SUBFIELDS_SHOWN)]
+    if chosen["subfield"] is not None and chosen["subfield"] not in shown:
+        shown.append(chosen["subfield"])
+    names = _subfield_names(shown, matches)
+    facets.append(
+        _facet(
+            form,
+            "subfield",
+            "Subfield",
+            Counter({number: subfields[number] for number in shown}),
+            label=lambda number: names.get(number) or f"Subfield {number}",
+        )
+    )
+    return [facet for facet in facets if facet.options]
+
+
+def _facet(form: SearchForm, name: str, title: str, counts: Counter, *, label, order=None) -> Facet:
+    chosen = form.cleaned_data[name]
+    values = order(counts) if order else [value for value, _ in counts.most_common()]
+    if chosen is not None and chosen != "" and chosen not in values:
+        values.append(chosen)
+    options = tuple(Option(label(value), counts[value], form.url(**{name: value}), value == chosen) for value in values)
+    clear = form.url(**{name: None}) if chosen not in (None, "") else ""
+    return Facet(name, title, options, clear)
+
+
+def _years(form: SearchForm, matches: Sequence[Match]) -> Facet:
+    chosen = (form.cleaned_data["year_from"], form.cleaned_data["year_to"])
+    options = []
+    for start, end in YEAR_SPANS:
+        count = sum(
+            1
+            for match in matches
+            if match.publication_year is not None
+            and (start is None or match.publication_year >= start)
+            and (end is None or match.publication_year <= end)
+        )
+        if count or chosen == (start, end):
+            label = f"{start} on" if end is None else f"Before {end + 1}" if start is None else f"{start}\u2013{end}"
+            url = form.url(year_from=start, year_to=end)
+            options.append(Option(label, count, url, chosen == (start, end)))
+    clear = form.url(year_from=None, year_to=None) if chosen != (None, None) else ""
+    return Facet("years", "Published", tuple(options), clear)
+
+
+def _subfield_names(numbers: list[int], matches: Sequence[Match]) -> dict[int, str]:
+    """The names OpenAlex gives the subfields, read off the matching papers that have them
+    (one query, over at most the matches found)."""
+    if not numbers:
+        return {}
+    ids = [match.work_id for match in matches if match.subfield_id in numbers]
+    rows = (
+        Work.objects.filter(id__in=ids, subfield_id__in=numbers)
+        .values("subfield_id")
+        .annotate(name=Min(KT("primary_topic__subfield__name")))
+        .order_by()
+    )
+    return {row["subfield_id"]: row["name"] for row in rows if row["subfield_id"] is not None}
