@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format clean bench mutation
+.PHONY: run test lint format clean bench bench-rescore bench-pages bench-search mutation
 
 # The stamps re-install only when a requirements file changes.
 $(VENV)/.run-installed: requirements.txt
@@ -51,13 +51,25 @@ format: $(VENV)/.dev-installed
 clean:
 	rm -rf var staticfiles
 
-# The benchmarks (bench/README.md) at full size: rescoring 100,000 papers x 200 citers from
-# 1,000,000 citing works, then the pages under gunicorn (paper page at that size, search at
-# 1,000,000 papers). Each works in its own database, test_<name>, created and dropped on the
-# PostgreSQL server DATABASE_URL names. Shrink with e.g. BENCH_ARGS="--papers 10000 --pool 100000"
-# and PAGES_BENCH_ARGS="--papers 10000 --pool 100000 --search-papers 100000".
+# The benchmarks (bench/README.md) at full size, one target each; `make bench` runs them all, one
+# after the other, and says which is running. Each works in its own database, test_<name>, created and
+# dropped on the PostgreSQL server DATABASE_URL names:
+# - bench-rescore: rescoring 100,000 papers x 200 citers from 1,000,000 citing works, full and incremental
+#   (shrink with RESCORE_BENCH_ARGS="--papers 10000 --pool 100000");
+# - bench-pages: the paper page at that size and search at 1,000,000 papers under gunicorn
+#   (PAGES_BENCH_ARGS="--papers 10000 --pool 100000 --search-papers 100000");
+# - bench-search: search at 1,000,000 titles from a Zipf vocabulary, per query class (SEARCH_BENCH_ARGS).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datarank_bench
 BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/bench}
+BENCHMARKS = bench-rescore bench-pages bench-search
 bench: $(VENV)/.dev-installed
-	$(BENCH_ENV) $(PY) bench/rescore.py $(BENCH_ARGS)
+	@for target in $(BENCHMARKS); do echo "== make $$target"; $(MAKE) --no-print-directory $$target || exit 1; done
+
+bench-rescore: $(VENV)/.dev-installed
+	$(BENCH_ENV) $(PY) bench/rescore.py $(RESCORE_BENCH_ARGS)
+
+bench-pages: $(VENV)/.dev-installed
 	$(BENCH_ENV) $(PY) bench/pages.py $(PAGES_BENCH_ARGS)
+
+bench-search: $(VENV)/.dev-installed
+	$(BENCH_ENV) $(PY) bench/search.py $(SEARCH_BENCH_ARGS)
