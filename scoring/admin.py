@@ -51,6 +51,8 @@ class ScoringRunAdmin(WrittenByScoring):
     date_hierarchy = "started_at"
     ordering = ("-started_at", "-id")
     actions = ("mark_failed",)
+    # What pages read about the run (scoring.summary): lists of ids and counts, not for reading here.
+    exclude = ("figures",)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         run = self.get_object(request, object_id)
