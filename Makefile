@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint format clean bench bench-rescore bench-pages bench-search mutation
+.PHONY: run test lint format clean bench bench-rescore bench-pages bench-search bench-build mutation
 
 # The stamps re-install only when a requirements file changes.
 $(VENV)/.run-installed: requirements.txt
@@ -58,10 +58,13 @@ clean:
 #   (shrink with RESCORE_BENCH_ARGS="--papers 10000 --pool 100000");
 # - bench-pages: the paper page at that size and search at 1,000,000 papers under gunicorn
 #   (PAGES_BENCH_ARGS="--papers 10000 --pool 100000 --search-papers 100000");
-# - bench-search: search at 1,000,000 titles from a Zipf vocabulary, per query class (SEARCH_BENCH_ARGS).
+# - bench-search: search at 1,000,000 titles from a Zipf vocabulary, per query class (SEARCH_BENCH_ARGS);
+# - bench-build: build_index on a synthetic snapshot of 10M works, 200M references, 1M corpus papers,
+#   against a bare DuckDB scan of the same files (BUILD_BENCH_ARGS="--works 1000000 --papers 100000
+#   --references 20000000" for a tenth).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datarank_bench
 BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DATARANK_VAR_DIR=$${DATARANK_VAR_DIR:-$(CURDIR)/var/bench}
-BENCHMARKS = bench-rescore bench-pages bench-search
+BENCHMARKS = bench-rescore bench-pages bench-search bench-build
 bench: $(VENV)/.dev-installed
 	@for target in $(BENCHMARKS); do echo "== make $$target"; $(MAKE) --no-print-directory $$target || exit 1; done
 
@@ -73,3 +76,6 @@ bench-pages: $(VENV)/.dev-installed
 
 bench-search: $(VENV)/.dev-installed
 	$(BENCH_ENV) $(PY) bench/search.py $(SEARCH_BENCH_ARGS)
+
+bench-build: $(VENV)/.dev-installed
+	$(BENCH_ENV) $(PY) bench/build.py $(BUILD_BENCH_ARGS)

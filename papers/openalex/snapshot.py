@@ -91,6 +91,8 @@ NO_DATE = -(2**31)
 _PARTITION = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 # Python's whitespace (str.split, str.strip), which RE2's \s does not cover: U+2028, NBSP, …
 _WS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x3001)) if c.isspace()) + "]"
+# The same but the plain space, which needs no replacing where it stands alone.
+_WS_NOT_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x3001)) if c.isspace() and c != " ") + "]"
 
 
 class SnapshotError(Exception):
@@ -455,17 +457,25 @@ class SnapshotBuild:
                 self.report.mismatched.append(f"{part.name}: {held}, the manifest says {part.listed_records:,}")
 
     def _dedupe(self, output: Path) -> None:
+        # The newest copy is chosen on the few columns that decide it; the whole rows (abstracts,
+        # authors) are read once more and streamed, never sorted.
+        files = self._extract_files()
         self.db.execute(f"""
             COPY (
-                SELECT * EXCLUDE (status, error, newest)
-                FROM (
-                    SELECT *, file_row_number + 1 AS line,
-                           row_number() OVER (PARTITION BY id
-                                              ORDER BY coalesce(updated, partition_date) DESC NULLS LAST,
-                                              part DESC, file_row_number DESC) AS newest
-                    FROM read_parquet({self._extract_files()}, file_row_number = true)
-                    WHERE status = 'ok' AND type NOT IN {_sql_list(LEGACY_TYPES)}
-                ) WHERE newest = 1
+                WITH newest AS (
+                    SELECT part, file_row_number
+                    FROM (
+                        SELECT part, file_row_number,
+                               row_number() OVER (PARTITION BY id
+                                                  ORDER BY coalesce(updated, partition_date) DESC NULLS LAST,
+                                                  part DESC, file_row_number DESC) AS newest
+                        FROM read_parquet({files}, file_row_number = true)
+                        WHERE status = 'ok' AND type NOT IN {_sql_list(LEGACY_TYPES)}
+                    ) WHERE newest = 1
+                )
+                SELECT s.* EXCLUDE (status, error), s.file_row_number + 1 AS line
+                FROM read_parquet({files}, file_row_number = true) s
+                SEMI JOIN newest n ON n.part = s.part AND n.file_row_number = s.file_row_number
             ) TO '{_sql_text(str(output))}' (FORMAT parquet, COMPRESSION zstd)""")
 
     # Stage 2 -----------------------------------------------------------------------------
@@ -781,7 +791,7 @@ class HeldState:
     def digest(self) -> str:
         # Of what the citers stage reads: the affiliations only tell publishing what to replace.
         parts = [self.works, self.entries, self.links, self.authorships]
-        return hashlib.sha256(b"".join(np.asarray(c).tobytes() for p in parts for c in p.values())).hexdigest()
+        return hashlib.sha256(b"".join(_column_bytes(c) for p in parts for c in p.values())).hexdigest()
 
     def load_into(self, db: duckdb.DuckDBPyConnection) -> None:
         # Typed explicitly: an empty NumPy column says nothing of its type.
@@ -803,6 +813,15 @@ class HeldState:
             db.register(f"{name}_arrays", columns)
             db.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM {name}_arrays")
             db.unregister(f"{name}_arrays")
+
+
+def _column_bytes(column: np.ndarray) -> bytes:
+    # An object column's own bytes are its items' addresses, another in every process: a build
+    # killed while publishing could never resume its citer stage. Its values are hashed instead.
+    column = np.asarray(column)
+    if column.dtype == object:
+        return "\0".join(map(str, column)).encode() + b"\1"
+    return column.tobytes()
 
 
 def export_held() -> HeldState:
@@ -1132,7 +1151,9 @@ _LISTINGS = (
 )
 _MACROS = [
     f"dr_strip(s) AS regexp_replace(s, '^{_WS}+|{_WS}+$', '', 'g')",
-    f"dr_collapse(s) AS dr_strip(regexp_replace(s, '{_WS}+', ' ', 'g'))",
+    # Only runs of two or more and lone whitespace other than a space are replaced: a pattern
+    # matching every single space rewrote every word gap of every abstract.
+    f"dr_collapse(s) AS dr_strip(regexp_replace(s, '{_WS}{{2,}}|{_WS_NOT_SPACE}', ' ', 'g'))",
     "dr_null(j) AS j IS NULL OR json_type(j) = 'NULL'",
     "dr_is_str(j) AS coalesce(json_type(j) = 'VARCHAR', false)",
     "dr_is_int(j) AS coalesce(json_type(j) IN ('BIGINT', 'UBIGINT'), false)",
@@ -1150,7 +1171,10 @@ _MACROS = [
     # openalex_number: the number of an id of the given kind, NULL when it is none.
     f"dr_number(s, kind) AS CASE WHEN upper(regexp_extract(dr_strip(s), '{_ID}', 1)) = kind"
     f" THEN nullif(TRY_CAST(regexp_extract(dr_strip(s), '{_ID}', 2) AS BIGINT), 0) END",
-    "dr_work_number(s) AS dr_number(s, 'W')",
+    # The full form every reference has, read without dr_number's whitespace strip (two regular
+    # expressions over Python's whitespace, the references stage's cost per reference before).
+    "dr_work_number(s) AS CASE WHEN regexp_full_match(s, 'https://openalex\\.org/W[0-9]{1,18}')"
+    " THEN nullif(CAST(s[23:] AS BIGINT), 0) ELSE dr_number(s, 'W') END",
     # records.CAPS: a field's note of its length against its cap, kept where the cap is passed.
     "dr_note(name, value, cap, dropped) AS {'field': name, 'length': length(value)::BIGINT, 'cap': cap::BIGINT,"
     " 'dropped': dropped}",
@@ -1188,6 +1212,9 @@ def _may_fire() -> str:
 _MAY_FIRE = _may_fire()
 
 
+_TOPIC_LEVELS = ("$", "$.subfield", "$.field", "$.domain")
+
+
 def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
     """One row per line of one part, in line order: status ('blank', 'ok', 'bad'), the reason a
     bad line is skipped, and the fields `parse_work` gives, checked as it checks them."""
@@ -1218,22 +1245,31 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         "primary_topic",
     ]
     structure = "{" + ", ".join(f'"{key}": "JSON"' for key in keys) + "}"
-    levels = ("r.primary_topic", "r.primary_topic -> '$.subfield'", "r.primary_topic -> '$.field'",
-              "r.primary_topic -> '$.domain'")  # fmt: skip
+    # primary_topic's four levels read from two lists made in one parse each (`pt_types`, `pt_text`,
+    # made in `fields`): a `->` per leaf parsed the whole topic again, forty times a record.
+    topic_kinds = ", ".join(f"'{path}', '{path}.id', '{path}.display_name'" for path in _TOPIC_LEVELS)
+    topic_texts = ", ".join(f"'{path}.id', '{path}.display_name'" for path in _TOPIC_LEVELS)
+
+    def kind(level: int, leaf: int) -> str:  # leaf 0: the level itself, 1: its id, 2: its display_name
+        return f"pt_types[{3 * level + leaf + 1}]"
+
+    def text(level: int, leaf: int) -> str:
+        return f"pt_text[{2 * level + leaf}]"
+
     level_number = [
-        f"CASE WHEN dr_is_str({level} -> '$.id') THEN TRY_CAST(regexp_extract({level} ->> '$.id', '([0-9]+)/?$', 1)"
-        " AS BIGINT) END"
-        for level in levels
+        f"CASE WHEN coalesce({kind(k, 1)} = 'VARCHAR', false)"
+        f" THEN TRY_CAST(regexp_extract({text(k, 1)}, '([0-9]+)/?$', 1) AS BIGINT) END"
+        for k in range(4)
     ]
     level_good = [
-        f"(coalesce(json_type({level}) = 'OBJECT', false) AND {number} IS NOT NULL"
-        f" AND dr_text({level} -> '$.display_name') <> '')"
-        for level, number in zip(levels, level_number, strict=True)
+        f"(coalesce({kind(k, 0)} = 'OBJECT', false) AND {level_number[k]} IS NOT NULL"
+        f" AND coalesce({kind(k, 2)} = 'VARCHAR' AND {text(k, 2)} <> '', false))"
+        for k in range(4)
     ]
     # primary_topic: a bad display_name is an error only where every level above it was whole.
     topic_errors = " OR ".join(
-        "(" + " AND ".join([*level_good[:k], f"coalesce(json_type({levels[k]}) = 'OBJECT', false)",
-                            f"NOT dr_text_ok({levels[k]} -> '$.display_name')"]) + ")"
+        "(" + " AND ".join([*level_good[:k], f"coalesce({kind(k, 0)} = 'OBJECT', false)",
+                            f"NOT coalesce({kind(k, 2)} IN ('NULL', 'VARCHAR'), true)"]) + ")"
         for k in range(4)
     )  # fmt: skip
     topic_value = (
@@ -1241,8 +1277,8 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         + " AND ".join(level_good)
         + " THEN {"
         + ", ".join(
-            f"'{name}': {{'id': {number}, 'name': {level} ->> '$.display_name'}}"
-            for name, level, number in zip(("topic", "subfield", "field", "domain"), levels, level_number, strict=True)
+            f"'{name}': {{'id': {level_number[k]}, 'name': {text(k, 2)}}}"
+            for k, name in enumerate(("topic", "subfield", "field", "domain"))
         )
         + "} END"
     )
@@ -1264,26 +1300,39 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
     )  # fmt: skip
     return f"""
     WITH lines AS (
+        -- Not parallel = false: that reader keeps every buffer of a gzip stream until the end, a
+        -- part's whole text in memory; a gzip stream is read in order either way.
         SELECT line FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}}, auto_detect = false, header = false,
-                                  delim = E'\\x01', quote = '', escape = '', compression = 'gzip', parallel = false,
+                                  delim = E'\\x01', quote = '', escape = '', compression = 'gzip',
                                   strict_mode = false, max_line_size = {MAX_LINE_BYTES}, hive_partitioning = false,
                                   buffer_size = {2 * MAX_LINE_BYTES})
     ),
     parsed AS (
         SELECT line,
-               line IS NULL OR trim(line, E' \\t\\n\\r\\x0b\\x0c') = '' AS blank,
-               CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-                    THEN json_transform(line, '{structure}') END AS r
+               -- The first character that is not blank, found at once; trim() would copy every line.
+               line IS NULL OR NOT regexp_matches(line, '[^ \\t\\n\\r\\x0b\\x0c]') AS blank,
+               -- One parse: a line that is not JSON gives NULL, one that is JSON but no object is
+               -- told by its first character (JSON's own blanks before it).
+               CASE WHEN regexp_matches(line, '^[ \\t\\n\\r]*[{{]')
+                    THEN TRY(json_transform(line, '{structure}')) END AS r
         FROM lines
     ),
     fields AS (
         SELECT line, blank, r,
                TRY(json_transform_strict(r.authorships, '{_AUTHORSHIPS}')) AS typed_authorships,
                dr_items(r.topics) AS topics,
-               dr_items(r.locations) AS locations,
+               -- Each location's leaves from three parses of it: a `->` per leaf parsed it a dozen times.
+               list_transform(dr_items(r.locations), lambda l: {{
+                   't': json_type(l, ['$', '$.source', '$.source.type', '$.source.display_name',
+                                      '$.landing_page_url', '$.pdf_url']),
+                   'j': json_extract(l, ['$.landing_page_url', '$.pdf_url']),
+                   's': json_extract_string(l, ['$.source.type', '$.source.display_name', '$.landing_page_url',
+                                                '$.pdf_url'])}}) AS locations,
                dr_items(r.indexed_in) AS indexed_in,
                r.open_access AS oa,
                r.primary_location AS pl,
+               json_type(r.primary_topic, [{topic_kinds}]) AS pt_types,
+               json_extract_string(r.primary_topic, [{topic_texts}]) AS pt_text,
                r.primary_location -> '$.source' AS pl_source,
                CASE WHEN dr_text(r.title) <> '' THEN r.title ELSE r.display_name END AS title_json,
                CASE WHEN json_type(r.abstract_inverted_index) = 'OBJECT'
@@ -1299,16 +1348,19 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         SELECT *,
             coalesce(r IS NOT NULL
             AND dr_is_str(r.id) AND dr_work_number(r.id ->> '$') IS NOT NULL
-            AND (dr_null(r.referenced_works) OR regexp_full_match(r.referenced_works::VARCHAR, '{_REFERENCES}')
-                 OR (json_type(r.referenced_works) = 'ARRAY' AND dr_all(list_transform(dr_items(r.referenced_works),
-                     lambda x: dr_is_str(x) AND dr_work_number(x ->> '$') IS NOT NULL))))
+            -- CASE, not OR: DuckDB evaluates every side of an OR on every row, and the slow
+            -- second ways are for the rare record the fast first one does not take.
+            AND CASE WHEN dr_null(r.referenced_works) OR regexp_full_match(r.referenced_works::VARCHAR, '{_REFERENCES}')
+                     THEN true
+                     ELSE json_type(r.referenced_works) = 'ARRAY'
+                          AND dr_all(list_transform(dr_items(r.referenced_works), lambda x:
+                                                    dr_is_str(x) AND dr_work_number(x ->> '$') IS NOT NULL)) END
             AND (dr_null(r.referenced_works_count) OR (dr_is_int(r.referenced_works_count)
                  AND TRY_CAST(r.referenced_works_count::VARCHAR AS BIGINT) >= 0))
             AND dr_is_int(r.cited_by_count) AND TRY_CAST(r.cited_by_count::VARCHAR AS BIGINT) >= 0
             AND dr_obj_ok(oa) AND dr_flag_ok(oa -> '$.is_oa') AND dr_text_ok(oa -> '$.oa_status')
-            AND (dr_null(r.authorships)
-                 OR typed_ok
-                 OR (json_type(r.authorships) = 'ARRAY' AND dr_all(list_transform(dr_items(r.authorships), lambda a:
+            AND CASE WHEN dr_null(r.authorships) OR typed_ok THEN true
+                 ELSE (json_type(r.authorships) = 'ARRAY' AND dr_all(list_transform(dr_items(r.authorships), lambda a:
                     coalesce(json_type(a) = 'OBJECT', false) AND dr_obj_ok(a -> '$.author')
                     AND (dr_null(a -> '$.author' -> '$.id')
                          OR (dr_is_str(a -> '$.author' -> '$.id')
@@ -1325,7 +1377,7 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
                                  AND (dr_null(x -> '$.id')
                                       OR (dr_is_str(x -> '$.id') AND dr_number(x ->> '$.id', 'I') IS NOT NULL
                                           AND dr_text_ok(x -> '$.display_name') AND dr_text_ok(x -> '$.country_code')
-                                          AND dr_text_ok(x -> '$.ror') AND dr_text_ok(x -> '$.type')))))))))))
+                                          AND dr_text_ok(x -> '$.ror') AND dr_text_ok(x -> '$.type')))))))))) END
             AND dr_flag_ok(r.is_authors_truncated)
             AND (dr_null(r.doi) OR doi_text = '' OR (doi_text IS NOT NULL AND doi IS NOT NULL))
             AND dr_text_ok(r.title) AND dr_text_ok(title_json)
@@ -1341,12 +1393,11 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
             AND dr_list_ok(r.topics) AND dr_all(list_transform(topics, lambda t:
                     coalesce(json_type(t) = 'OBJECT', false) AND dr_text_ok(t -> '$.display_name')))
             AND dr_list_ok(r.locations) AND dr_all(list_transform(locations, lambda l:
-                    coalesce(json_type(l) = 'OBJECT', false) AND dr_obj_ok(l -> '$.source')
-                    AND (NOT coalesce(l -> '$.source' ->> '$.type' = 'repository'
-                                      AND json_type(l -> '$.source' -> '$.type') = 'VARCHAR', false)
-                         OR ((CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN dr_is_str(l -> '$.landing_page_url')
-                                   WHEN dr_truthy(l -> '$.pdf_url') THEN dr_is_str(l -> '$.pdf_url') ELSE true END)
-                             AND dr_text_ok(l -> '$.source' -> '$.display_name')))))
+                    coalesce(l.t[1] = 'OBJECT', false) AND coalesce(l.t[2] IN ('NULL', 'OBJECT'), true)
+                    AND (NOT coalesce(l.s[1] = 'repository' AND l.t[3] = 'VARCHAR', false)
+                         OR ((CASE WHEN dr_truthy(l.j[1]) THEN coalesce(l.t[5] = 'VARCHAR', false)
+                                   WHEN dr_truthy(l.j[2]) THEN coalesce(l.t[6] = 'VARCHAR', false) ELSE true END)
+                             AND coalesce(l.t[4] IN ('NULL', 'VARCHAR'), true)))))
             AND (dr_null(r.updated_date) OR updated_text = '' OR (updated_text IS NOT NULL AND updated IS NOT NULL))
             AND (CASE WHEN dr_is_str(pl -> '$.license') AND pl ->> '$.license' <> '' THEN true
                       ELSE dr_obj_ok(r.best_oa_location) END)
@@ -1410,12 +1461,10 @@ def _extract_sql(path: str, part: int, partition_date: date | None) -> str:
         list_filter(list_transform(topics, lambda t, i: {{'n': i, 'name': dr_text(t -> '$.display_name')}}),
                     lambda t: t.name <> '') AS topics_n,
         list_filter(list_transform(locations, lambda l, i: {{'n': i,
-                'repository': coalesce(l -> '$.source' ->> '$.type' = 'repository'
-                                       AND json_type(l -> '$.source' -> '$.type') = 'VARCHAR', false),
-                'source': dr_text(l -> '$.source' -> '$.display_name'),
-                'url_key': CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN 'landing_page_url' ELSE 'pdf_url' END,
-                'url': CASE WHEN dr_truthy(l -> '$.landing_page_url') THEN l ->> '$.landing_page_url'
-                            WHEN dr_truthy(l -> '$.pdf_url') THEN l ->> '$.pdf_url' ELSE '' END}}),
+                'repository': coalesce(l.s[1] = 'repository' AND l.t[3] = 'VARCHAR', false),
+                'source': CASE WHEN coalesce(l.t[4] = 'VARCHAR', false) THEN l.s[2] ELSE '' END,
+                'url_key': CASE WHEN dr_truthy(l.j[1]) THEN 'landing_page_url' ELSE 'pdf_url' END,
+                'url': CASE WHEN dr_truthy(l.j[1]) THEN l.s[3] WHEN dr_truthy(l.j[2]) THEN l.s[4] ELSE '' END}}),
             lambda l: l.repository) AS locations_n,
         CASE WHEN dr_is_str(pl -> '$.license') AND pl ->> '$.license' <> '' THEN pl ->> '$.license'
                                WHEN dr_is_str(r.best_oa_location -> '$.license')
