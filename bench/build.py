@@ -21,7 +21,12 @@ same run:
   machine and on 16 cores, with its arithmetic;
 - at the 1M-reference size (a second, small snapshot of the same shape): the build against
   `load_openalex --corpus data` of the same parts followed by `rescore`, each into an empty
-  database, and their ratio.
+  database, and their ratio;
+- the live path at the built size: one new citer of the top paper loaded with `load_openalex`,
+  then `rescore` (which recomputes only the papers whose inputs changed) against `rescore --full`
+  of the same data, with the ratio, the two runs' rows compared; and, served by gunicorn, the home
+  page, the ranking and paper pages (each measured paper a different one, so none comes from the
+  page cache) against the minimal view, server time, median over median.
 
 The generator runs in a child process too (its processes write the parts side by side); its
 rate is printed, with what 10M works would take here.
@@ -94,12 +99,41 @@ class Built:
 
 
 @dataclass(frozen=True)
+class Live:
+    """The live path on the built index: a refresh's rescore, and the pages (when served)."""
+
+    incremental_seconds: float
+    recomputed: int
+    full_seconds: float
+    identical: bool
+    # Server time, median, by kind of page; the minimal view is the baseline.
+    page_seconds: dict[str, float]
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"Live rescore:       {self.incremental_seconds:,.2f} s after one new citer ({self.recomputed:,} paper"
+            f"{'' if self.recomputed == 1 else 's'} recomputed, every one ranked) against "
+            f"{self.full_seconds:,.2f} s for --full = {self.incremental_seconds / self.full_seconds:.2f}x; "
+            + ("identical rows" if self.identical else "ROWS DIFFER"),
+        ]
+        minimal = self.page_seconds.get("minimal")
+        for kind, seconds in self.page_seconds.items():
+            if kind != "minimal" and minimal:
+                lines.append(
+                    f"  {kind + ' page:':<18}{seconds * 1000:8.1f} ms server median, minimal view "
+                    f"{minimal * 1000:.1f} ms: {seconds / minimal:.1f}x"
+                )
+        return lines
+
+
+@dataclass(frozen=True)
 class Figures:
     threads: int
     big: Built
     small: Built
     small_load_seconds: float
     small_rescore_seconds: float
+    live: Live
 
     @property
     def load_ratio(self) -> float:
@@ -145,6 +179,7 @@ class Figures:
             f"  load_openalex:    {self.small_load_seconds:,.2f} s + rescore {self.small_rescore_seconds:,.2f} s = "
             f"{self.small_load_seconds + self.small_rescore_seconds:,.2f} s",
             f"  ratio:            {self.load_ratio:.1f}x the build (load_openalex + rescore / build_index)",
+            *self.live.lines(),
         ]
         return "\n".join(lines)
 
@@ -202,7 +237,76 @@ def run_benchmark(
         small=small,
         small_load_seconds=load_seconds,
         small_rescore_seconds=rescore_seconds,
+        live=measure_live(workdir=workdir, child_env=child_env),
     )
+
+
+def measure_live(*, workdir: Path, child_env: dict | None) -> Live:
+    """A refresh on the built index: one new citer of the top paper, the rescore that follows
+    against a full one; then the pages, when the commands run as child processes (a server needs
+    the data committed where it can read it)."""
+    import json
+
+    from scoring.models import PaperScore, ScoringRun
+
+    built = ScoringRun.objects.current()
+    top = PaperScore.objects.filter(run=built, rank=1).order_by("work_id").values_list("work_id", flat=True)[0]
+    citer = workdir / "new-citer.jsonl"
+    record = {
+        "id": f"https://openalex.org/W{10**15 + top}", "title": "Benchmark refresh: a new citer", "type": "article",
+        "cited_by_count": 12, "referenced_works_count": 1, "referenced_works": [f"https://openalex.org/W{top}"],
+        "authorships": [], "updated_date": "2026-02-02T00:00:00.000000",
+    }  # fmt: skip
+    citer.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    manage(child_env, "load_openalex", "--corpus", "none", str(citer))
+    incremental_seconds = timed(lambda: manage(child_env, "rescore"))
+    incremental = ScoringRun.objects.current()
+    full_seconds = timed(lambda: manage(child_env, "rescore", "--full"))
+    full = ScoringRun.objects.current()
+    names = [field.name for field in PaperScore._meta.concrete_fields if field.name not in ("id", "run")]
+
+    def rows(run: ScoringRun) -> list[tuple]:
+        return list(PaperScore.objects.filter(run=run).order_by("work_id").values_list(*names))
+
+    page_seconds = serve_pages(child_env, run=full) if child_env is not None else {}
+    return Live(
+        incremental_seconds=incremental_seconds,
+        recomputed=incremental.papers_recomputed if incremental else 0,
+        full_seconds=full_seconds,
+        identical=incremental is not None and full is not None and rows(incremental) == rows(full),
+        page_seconds=page_seconds,
+    )
+
+
+# Measured requests of each kind of page, and the unmeasured first ones.
+PAGE_REQUESTS, PAGE_WARMUP = 60, 5
+
+
+def serve_pages(child_env: dict, *, run) -> dict[str, float]:
+    """Server medians of the home page, the ranking, paper pages and the minimal view."""
+    import statistics
+
+    from bench.pages import collect_static, measure, serving
+    from scoring.models import PaperScore
+
+    count = PAGE_WARMUP + PAGE_REQUESTS
+    ranked = PaperScore.objects.filter(run=run, rank__isnull=False).order_by("rank", "work_id")
+    # Papers spread over the ranking, each once: a second visit would come from the page cache.
+    step = max(1, run.papers_ranked // count)
+    papers = list(ranked.values_list("work_id", flat=True)[: step * count : step])
+    pages_of_ranking = max(1, run.papers_ranked // 50)
+    paths = {
+        "home": ["/"],
+        "ranking": [f"/ranking/?page={1 + (i * 7919) % pages_of_ranking}" for i in range(count)],
+        "paper": [f"/papers/W{work}/" for work in papers],
+        "minimal": [f"/bench/minimal/{work}/" for work in papers],
+    }
+    collect_static(child_env)
+    with serving(child_env, workers=2) as server:
+        measured = measure(server, paths, clients=2, requests=PAGE_REQUESTS, warmup=PAGE_WARMUP)
+    if measured.errors:
+        raise RuntimeError(f"{len(measured.errors)} page requests failed, e.g. {measured.errors[0]}")
+    return {kind: statistics.median(seconds for _, seconds in served) for kind, served in measured.server.items()}
 
 
 def build_one(

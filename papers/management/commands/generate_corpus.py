@@ -29,6 +29,7 @@ weighs about what a real one does: ~1.3 KB gzipped, as in the September 2023 man
 
 import gzip
 import json
+import multiprocessing
 import os
 import random
 from collections.abc import Iterator
@@ -186,8 +187,11 @@ def write_snapshot(
         (out, index, total * index // parts, total * (index + 1) // parts, papers, citers, pool, seed, shape)
         for index in range(parts)
     ]
-    # Consecutive parts to the same process, which then deals each round of citers once.
-    with ProcessPoolExecutor(max_workers=min(jobs, parts)) as executor:
+    # Consecutive parts to the same process, which then deals each round of citers once. Started
+    # by a fork server, not forked: the caller may hold threads (a test run, DuckDB's), and a
+    # fork of a threaded process can deadlock in the child.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=min(jobs, parts), mp_context=context) as executor:
         written = list(executor.map(_write_part, jobs_args, chunksize=-(-parts // min(jobs, parts))))
     entries = [
         {"url": f"s3://openalex/data/works/{name}", "meta": {"content_length": size, "record_count": records}}
