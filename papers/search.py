@@ -19,6 +19,7 @@ search stops at the band where it has enough."""
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -126,11 +127,12 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
     words as typed, the first word the last one begins, and each correctable word's candidates."""
     table = connection.ops.quote_name(SearchWord._meta.db_table)
     distinct = sorted(set(words))
-    clauses = [f"word IN ({', '.join(['%s'] * len(distinct))})"]
-    params: list[str | int | list[str]] = [*distinct]
     postgresql = connection.vendor == "postgresql"
     # In byte order on PostgreSQL, which its index of the words' starts is in (migration 0019).
     in_order = 'word COLLATE "C"' if postgresql else "word"
+    probes = set(distinct)
+    clauses = []
+    params: list[str | int | list[str]] = []
     # Words hold only letters and digits, so the last one is a LIKE pattern as it stands.
     clauses.append(f"word = (SELECT word FROM {table} WHERE {in_order} LIKE %s ORDER BY {in_order} LIMIT 1)")
     params.append(f"{words[-1]}%")
@@ -141,8 +143,7 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
         if postgresql and typos == 1:
             # Every string one edit away, looked up in the word's index: about a thousand probes,
             # where any piece of a short word is shared by tens of thousands of words.
-            clauses.append("word = ANY(%s)")
-            params.append(sorted(_one_edit_away(word)))
+            probes |= _one_edit_away(word)
             continue
         window = "length(word) BETWEEN %s AND %s"
         params += [len(word) - typos, len(word) + typos]
@@ -152,8 +153,21 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
             window += f" AND ({pieces}) AND levenshtein_less_equal(word, %s, %s) <= %s"
             params += [*piece_params, word, 2 * typos, 2 * typos]
         clauses.append(f"({window})")
+    if postgresql:
+        # One index probe per string, each its own LIMIT 1 lookup: given the probes as one
+        # `= ANY(...)` beside the other clauses, PostgreSQL read them through the trigram index or
+        # scanned the whole vocabulary comparing every word with each probe (100 ms at 200k).
+        probed = f"""SELECT found.word, found.frequency FROM unnest(%s::text[]) AS probe(word)
+                     CROSS JOIN LATERAL (SELECT word, frequency FROM {table}
+                                         WHERE {in_order} = probe.word LIMIT 1) AS found"""
+        sql = f"{probed} UNION SELECT word, frequency FROM {table} WHERE {' OR '.join(clauses)}"
+        params = [sorted(probes), *params]
+    else:
+        clauses.insert(0, f"word IN ({', '.join(['%s'] * len(distinct))})")
+        params = [*distinct, *params]
+        sql = f"SELECT word, frequency FROM {table} WHERE {' OR '.join(clauses)}"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT word, frequency FROM {table} WHERE {' OR '.join(clauses)}", params)
+        cursor.execute(sql, params)
         return dict(cursor.fetchall())
 
 
@@ -254,35 +268,51 @@ def first_matches(plan: SearchPlan, entries: QuerySet[SearchEntry], *, limit: in
     then by position. `placed` is how many papers the current run placed (its papers scored), so
     that the bands past them, which only the unplaced papers' band follows, are not asked.
 
-    Each bucket is read band by band, best positions first, and a band is asked only for what is
-    still missing: a common word stops in an early band, a rare one reads every band's few
-    matches. Never more than one query per band and bucket."""
-    found: list[Match] = []
+    Each bucket is read band by band, best positions first, in one query: a UNION ALL of every
+    (bucket, band) in result order under one LIMIT, which the database runs arm after arm and
+    stops as soon as it has enough: a common word stops in an early band, a rare one reads every
+    band's few matches. A query per band took 14 round trips and ORM compilations for a rare word."""
     bands = [
         (start, end)
         for start, end in zip(POSITION_BANDS, (*POSITION_BANDS[1:], None), strict=True)
         if start < placed or start == UNPLACED_POSITION
     ]
+    columns = ("work_id", "publication_year", "type", "subfield_id", "tier", "position")
+    arms: list[str] = []
+    params: list = []
     earlier: Q | RawSQL | None = None
     for bucket in buckets(plan):
         condition = holding(plan, bucket)
         matching = entries.filter(condition)
         if earlier is not None:
             matching = matching.exclude(earlier)
+        # Compiled once per bucket; each band narrows it with constant bounds, which the planner
+        # matches to that band's partial GIN index (migration 0018).
+        sql, bucket_params = matching.order_by().values_list(*columns).query.sql_with_params()
         for start, end in bands:
-            missing = limit - len(found)
-            if missing <= 0:
-                return found
-            band = matching.filter(position__gte=start)
-            if end is not None:
-                band = band.filter(position__lt=end)
-            rows = band.order_by("position").values_list("work_id", "publication_year", "type", "subfield_id", "tier")
-            found += [
-                Match(work_id, bucket, year, kind, subfield, tier)
-                for work_id, year, kind, subfield, tier in rows[:missing]
-            ]
+            within = "m.position >= %s" + ("" if end is None else " AND m.position < %s")
+            arms.append(
+                f"SELECT * FROM (SELECT {bucket} AS bucket, m.* FROM ({sql}) AS m WHERE {within} "
+                f"ORDER BY m.position LIMIT {int(limit)}) AS a{len(arms)}"
+            )
+            params += [*bucket_params, start, *([] if end is None else [end])]
         earlier = condition
-    return found
+    if not arms or limit <= 0:
+        return []
+    # No ORDER BY over the whole: sorting would run every arm to the end. The order is the arms'
+    # own (each sorted by position, written in result order), which an Append keeps: PostgreSQL and
+    # SQLite run a UNION ALL's arms one after the other (tests/papers/test_search_index.py checks
+    # that the later ones never run). A Parallel Append would not: PostgreSQL may give arms to
+    # workers side by side when they look costly, so this query runs without workers.
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic() if postgresql else nullcontext(), connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(f"SELECT * FROM ({' UNION ALL '.join(arms)}) AS found LIMIT {int(limit)}", params)
+        rows = cursor.fetchall()
+    return [
+        Match(work_id, bucket, year, kind, subfield, tier) for bucket, work_id, year, kind, subfield, tier, _ in rows
+    ]
 
 
 def relevance(plan: SearchPlan) -> Case | Value:

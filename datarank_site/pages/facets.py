@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Min
 from django.db.models.fields.json import KT
 
 from datarank_site.pages.forms import SearchForm
@@ -114,15 +113,14 @@ def _years(form: SearchForm, matches: Sequence[Match]) -> Facet:
 
 
 def _subfield_names(numbers: list[int], matches: Sequence[Match]) -> dict[int, str]:
-    """The names OpenAlex gives the subfields, read off the matching papers that have them
-    (one query, over at most the matches found)."""
+    """The names OpenAlex gives the subfields, read off the first matching paper of each (one
+    query over at most SUBFIELDS_SHOWN + 1 papers: reading every match's primary topic took
+    40 ms for a common prefix)."""
     if not numbers:
         return {}
-    ids = [match.work_id for match in matches if match.subfield_id in numbers]
-    rows = (
-        Work.objects.filter(id__in=ids, subfield_id__in=numbers)
-        .values("subfield_id")
-        .annotate(name=Min(KT("primary_topic__subfield__name")))
-        .order_by()
-    )
-    return {row["subfield_id"]: row["name"] for row in rows if row["subfield_id"] is not None}
+    first: dict[int, int] = {}
+    for match in matches:
+        if match.subfield_id in numbers:
+            first.setdefault(match.subfield_id, match.work_id)
+    rows = Work.objects.filter(id__in=first.values()).values_list("subfield_id", KT("primary_topic__subfield__name"))
+    return {number: name for number, name in rows if number is not None and name}

@@ -79,3 +79,20 @@ def test_exact_matches_still_rank_above_corrected_ones_across_the_fields(papers)
 
     # As typed in a title, then corrected to the name "socher" in a title and in an author's name.
     assert found("sochre") == [5, IMAGENET, SOCHER_TITLE]
+
+
+def test_a_result_links_its_first_three_authors_and_says_et_al_for_the_rest(client, papers):
+    html = client.get("/search/", {"q": "imagenet"}).content.decode()
+
+    byline = html[html.index('<span class="byline">') : html.index("</span>", html.index('<span class="byline">'))]
+    assert byline == (
+        '<span class="byline"><a href="/researchers/A100/">Jia Deng</a>, <a href="/researchers/A101/">Wei Dong</a>, '
+        '<a href="/researchers/A102/">Richard Socher</a> et al.'
+    )
+
+
+def test_a_result_with_three_authors_or_fewer_has_no_et_al(client, papers):
+    html = client.get("/search/", {"q": "carbon budget"}).content.decode()
+
+    assert '<span class="byline"><a href="/researchers/A200/">Pierre Friedlingstein</a></span>' in html
+    assert "et al." not in html
