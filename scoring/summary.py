@@ -30,6 +30,7 @@ def run_figures(
     return figures_of(
         paper_ids=scores.paper_ids,
         datarank=scores.datarank,
+        tier=scores.tier,
         ranked=scores.rank > 0,
         with_cohort=~np.isnan(scores.cohort_top_percent),
         cap_bound=scores.cap_bound,
@@ -43,9 +44,9 @@ def recount(run: ScoringRun) -> dict:
     """The same figures read back from a published run's rows: for runs published before runs
     kept their figures (migration scoring 0010)."""
     scores = PaperScore.objects.filter(run=run).order_by("work_id")
-    columns = ("work_id", "datarank", "rank", "cohort_top_percent", "cap_bound", "work__subfield_id")
+    columns = ("work_id", "datarank", "rank", "tier", "cohort_top_percent", "cap_bound", "work__subfield_id")
     rows = list(scores.values_list(*columns))
-    ids, datarank, rank, cohort, cap_bound, subfield = zip(*rows, strict=True) if rows else [()] * 6
+    ids, datarank, rank, tier, cohort, cap_bound, subfield = zip(*rows, strict=True) if rows else [()] * 7
     ordered = {
         model: np.array(model.objects.filter(run=run).order_by(key).values_list(key, flat=True), np.int64)
         for model, key in ((ResearcherScore, "author_id"), (InstitutionScore, "institution_id"))
@@ -53,6 +54,7 @@ def recount(run: ScoringRun) -> dict:
     return figures_of(
         paper_ids=np.array(ids, np.int64),
         datarank=np.array(datarank, np.float64),
+        tier=np.array([value or 0 for value in tier], np.int64),
         ranked=np.array([value is not None for value in rank], bool),
         with_cohort=np.array([value is not None for value in cohort], bool),
         cap_bound=np.array(cap_bound, bool),
@@ -66,6 +68,7 @@ def figures_of(
     *,
     paper_ids: np.ndarray,
     datarank: np.ndarray,
+    tier: np.ndarray,
     ranked: np.ndarray,
     with_cohort: np.ndarray,
     cap_bound: np.ndarray,
@@ -90,6 +93,12 @@ def figures_of(
             "bands": bands,
         },
         "subfields": _named_subfields(dict(zip(fields.tolist(), counts.tolist(), strict=True))),
+        # Each tier's first place in the ranking (1-based; None for an empty tier): tiers follow
+        # rank, so it is one more than the papers of the tiers above. The ranking's pages of a
+        # tier start there (datarank_site.pages.views.ranking).
+        "tier_starts": [
+            1 + int(np.count_nonzero((tier > 0) & (tier < t))) if np.any(tier == t) else None for t in range(1, 6)
+        ],
         # The first id of every sitemap file, which it reads from off the run's indexes.
         "sitemap_starts": {
             "papers": paper_ids[::SITEMAP_LIMIT].tolist(),

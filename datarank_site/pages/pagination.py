@@ -7,9 +7,12 @@ class UncountedPage:
     whether another follows. For lists as long as the whole corpus, where a count would read
     every row and "page 3 of 20,000" tells a visitor nothing the next link does not."""
 
-    def __init__(self, object_list, *, number: int, per_page: int) -> None:
+    def __init__(self, object_list, *, number: int, per_page: int, skip: int | None = None) -> None:
+        """`skip`: the rows of `object_list` before the page, when it already starts near the
+        page (by default, every row of the earlier pages)."""
         offset = (number - 1) * per_page
-        rows = list(object_list[offset : offset + per_page + 1])
+        skip = offset if skip is None else skip
+        rows = list(object_list[skip : skip + per_page + 1])
         self.object_list = rows[:per_page]
         self.number = number
         self.has_next = len(rows) > per_page

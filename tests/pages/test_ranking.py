@@ -3,10 +3,14 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from datarank_site.pages.views import RANKING_PAGE_SIZE
-from papers.models import Work
-from scoring.models import ScoringRun
+from papers.models import CorpusEntry, Work
+from scoring.models import PaperScore, ScoringRun
+from scoring.services import rescore_corpus
 from tests.factories import count_run, make_run, make_score, make_work, text
 
 pytestmark = pytest.mark.django_db
@@ -398,3 +402,42 @@ def test_home_and_the_header_link_to_the_ranking(client):
 
     assert html.count('href="/ranking/"') == 2
     assert 'href="/about/methodology/"' in html
+
+
+@pytest.fixture
+def tied_ranking(db) -> ScoringRun:
+    """230 ranked papers scored by the engine, their citation counts in steps of 23, so that ties
+    of 23 papers straddle every page boundary and every tier's."""
+    now = timezone.now()
+    Work.objects.bulk_create(
+        Work(id=number, title=f"Paper {number:03d}", cited_by_count=1 + (number - 1) // 23, fetched_at=now)
+        for number in range(1, 231)
+    )
+    CorpusEntry.objects.bulk_create(
+        CorpusEntry(work_id=number, check_passed=True, confidence=1, included=True, checked_at=now)
+        for number in range(1, 231)
+    )
+    return rescore_corpus()
+
+
+def shown(response) -> list[int]:
+    return [int(number) for number in re.findall(r'href="/papers/W(\d+)/"', response.content.decode())]
+
+
+@pytest.mark.parametrize("tier", [None, 1, 3, 5])
+def test_pages_of_the_ranking_and_of_a_tier_seek_by_rank_and_show_what_an_offset_would(client, tied_ranking, tier):
+    scores = PaperScore.objects.filter(run=tied_ranking, rank__isnull=False).order_by("rank", "work_id")
+    listed = list((scores.filter(tier=tier) if tier else scores).values_list("work_id", flat=True))
+    pages = [listed[start : start + RANKING_PAGE_SIZE] for start in range(0, len(listed), RANKING_PAGE_SIZE)]
+
+    for number, expected in enumerate(pages, start=1):
+        params = {"page": number, **({"tier": tier} if tier else {})}
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/ranking/", params)
+        assert shown(response) == expected, number
+        # The run, the page's first rank (off the (run, rank) index), the page from that rank on,
+        # skipping only the papers tied with it before the page.
+        page_sql = queries.captured_queries[-1]["sql"]
+        assert len(queries.captured_queries) == 3
+        skipped = re.search(r"OFFSET (\d+)", page_sql)
+        assert skipped is None or int(skipped.group(1)) < 23, page_sql
