@@ -291,6 +291,10 @@ class ScoredWorkQuerySet(WorkQuerySet["ScoredWork"]):
         """Ranked works (with_score) of one tier, read off the (run, tier, rank) index."""
         return self.filter(tier=tier)
 
+    def from_rank(self, rank: int) -> Self:
+        """Ranked works (with_score) from `rank` down, read off the (run, rank) index."""
+        return self.filter(rank__gte=rank)
+
     def for_page(self, run_id: int | None) -> Self:
         """Works with their corpus entry, their figures from run `run_id` and when their FAIR
         signals were last checked (`enriched_at`, None before any), in one query."""

@@ -262,7 +262,7 @@ def seek_ranking(works: ScoredWorkQuerySet, run: ScoringRun, *, tier: int | None
     first = PaperScore.objects.filter(run=run, rank__lte=place).aggregate(rank=Max("rank"))["rank"]
     if start is None or first is None:
         return UncountedPage(works, number=number, per_page=RANKING_PAGE_SIZE)
-    return UncountedPage(works.filter(rank__gte=first), number=number, per_page=RANKING_PAGE_SIZE, skip=place - first)
+    return UncountedPage(works.from_rank(first), number=number, per_page=RANKING_PAGE_SIZE, skip=place - first)
 
 
 def page_number(raw: str | None) -> int:
