@@ -117,3 +117,32 @@ def test_a_paper_an_admin_forces_into_the_corpus_brings_its_words(admin_client):
     admin_client.post(reverse("admin:papers_corpusentry_changelist"), {"action": "force_in", "_selected_action": ["1"]})
 
     assert vocabulary() == {"permafrost": 1, "boreholes": 1}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "where"),
+    [
+        ("foraminxfexa", "both typos in the second half: the word begins as typed"),
+        ("fxrxminifera", "both in the first half: it ends as typed"),
+        ("fxraminifexa", "one in each half: it begins one edit from the typed first half"),
+        ("fxramniifera", "one in the first half and a transposition across the cut: it ends with that letter"),
+        ("foraminiefra", "a transposition and nothing else"),
+        ("foraminifer", "a letter short"),
+    ],
+)
+def test_every_way_two_typos_fall_in_a_long_word_finds_it(typed, where):
+    # PostgreSQL reads the candidates off the words' starts and ends (papers.search._two_edit_ends).
+    make_work(1, title="Benthic foraminifera", corpus=True)
+    make_work(2, title="Planktic foraminiferans", corpus=True)
+
+    (word,) = interpret(typed).words
+    assert word.corrections[:1] == ("foraminifera",), where
+
+
+@pytest.mark.django_db
+def test_three_typos_in_a_long_word_are_too_many():
+    make_work(1, title="Benthic foraminifera", corpus=True)
+
+    (word,) = interpret("fxrxmxnifera").words
+    assert word.corrections == ()
