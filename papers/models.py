@@ -483,6 +483,15 @@ class SearchEntryQuerySet(models.QuerySet["SearchEntry"]):
             entries = entries.filter(subfield_id=subfield)
         return entries
 
+    @staticmethod
+    def positions(scores: models.QuerySet) -> tuple[str, tuple]:
+        """SQL giving (work_id, tier, position) for each paper of `scores` (work_id, rank and tier
+        per paper a run scored): ranked papers by rank, then the ones not ranked, each by id,
+        numbered from 0."""
+        sql, params = scores.values_list("work_id", "rank", "tier").query.sql_with_params()
+        ordered = "row_number() OVER (ORDER BY rank IS NULL, rank, work_id) - 1"
+        return f"SELECT work_id, tier, {ordered} AS position FROM ({sql}) AS s", params
+
     def place(self, scores: models.QuerySet) -> None:
         """Put the entries in a scoring run's order: `scores` gives (work_id, rank, tier) for
         each paper the run scored; ranked papers by rank, then the ones not ranked, each by id,
@@ -491,8 +500,7 @@ class SearchEntryQuerySet(models.QuerySet["SearchEntry"]):
         connection = connections[self.db]
         table = connection.ops.quote_name(SearchEntry._meta.db_table)
         sql, params = scores.values_list("work_id", "rank", "tier").query.sql_with_params()
-        placed = f"""SELECT work_id, tier, row_number() OVER (ORDER BY rank IS NULL, rank, work_id) - 1 AS position
-                     FROM ({sql}) AS s"""
+        placed, _ = self.positions(scores)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""UPDATE {table} SET position = p.position, tier = p.tier FROM ({placed}) AS p

@@ -17,6 +17,7 @@ from papers.search import (
     interpret,
     rebuild_search_index,
 )
+from scoring.models import PaperScore
 from tests.factories import make_run, make_score, make_work, write
 
 pytestmark = pytest.mark.django_db
@@ -113,10 +114,8 @@ def test_a_common_word_stops_at_the_band_that_has_enough():
     with CaptureQueriesContext(connection) as captured:
         found = first_matches(plan, SearchEntry.objects.all(), limit=3, placed=5_000_000)
 
-    # (PostgreSQL: a savepoint around the query, which runs without parallel workers.)
     matches = [query["sql"] for query in captured.captured_queries if "UNION ALL" in query["sql"]]
-    assert len(matches) == 1
-    assert len(captured.captured_queries) == (1 if connection.vendor == "sqlite" else 4)
+    assert len(matches) == 1 and len(captured.captured_queries) == 1
     assert [match.work_id for match in found] == [1, 2, 3]
     if connection.vendor == "postgresql":
         # ...which stops where EXACT fills the limit, in the first band: no other arm runs.
@@ -127,6 +126,27 @@ def test_a_common_word_stops_at_the_band_that_has_enough():
         limits = [line for line in plan_text.splitlines() if "Limit" in line]
         assert len(limits) == 13
         assert sum("never executed" in line for line in limits) == 11
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite plans no parallel workers")
+def test_the_first_matches_are_never_planned_with_workers_which_would_interleave_the_arms():
+    for number in range(1, 6):
+        make_work(number, title=f"Ocean {number}", corpus=True)
+    plan = interpret("ocean")
+    with CaptureQueriesContext(connection) as captured:
+        first_matches(plan, SearchEntry.objects.all(), limit=3, placed=5_000_000)
+    with connection.cursor() as cursor:
+        # Every query that may have workers is planned with them (named so from PostgreSQL 16 on).
+        forced = "debug_parallel_query" if connection.pg_version >= 160000 else "force_parallel_mode"
+        cursor.execute(f"SET LOCAL {forced} = on")
+        cursor.execute(f"EXPLAIN {captured.captured_queries[0]['sql']}")
+        serial = "\n".join(row[0] for row in cursor.fetchall())
+        # One arm alone, without its LIMIT, would have them.
+        cursor.execute("EXPLAIN SELECT work_id FROM papers_searchentry WHERE position >= 0")
+        parallel = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Gather" not in serial and "Append" in serial
+    assert "Gather" in parallel
 
 
 def test_filters_narrow_the_matches():
@@ -168,3 +188,36 @@ def test_work_search_annotates_relevance_by_bucket():
     found = Work.objects.search("ocean heat").order_by(F("relevance").desc(), "id")
 
     assert [(work.id, work.relevance) for work in found] == [(1, 3), (2, 2)]
+
+
+def placed_run():
+    run = make_run(papers_scored=3, papers_ranked=2)
+    for number, rank in ((1, 2), (2, 1), (3, None)):
+        work = make_work(number, title=f"Ocean {number}", corpus=True)
+        make_score(run, work, rank=rank, datarank=3.0 - (rank or 3), tier=rank)
+    SearchEntry.objects.all().delete()
+    return PaperScore.objects.filter(run=run)
+
+
+def test_a_rebuild_given_a_runs_scores_leaves_the_entries_in_its_order():
+    rebuild_search_index(placed_run())
+
+    assert list(SearchEntry.objects.order_by("position").values_list("work_id", "position", "tier")) == [
+        (2, 0, 1),
+        (1, 1, 2),
+        (3, 2, None),
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's rebuild places the entries afterwards")
+def test_on_postgresql_a_rebuild_writes_new_entries_where_the_run_places_them(monkeypatch):
+    scores = placed_run()
+    # Nothing is left to move afterwards: placing them again changes no row.
+    monkeypatch.setattr(SearchEntry.objects.__class__, "place", lambda self, scores: None)
+    rebuild_search_index(scores)
+
+    assert list(SearchEntry.objects.order_by("position").values_list("work_id", "position", "tier")) == [
+        (2, 0, 1),
+        (1, 1, 2),
+        (3, 2, None),
+    ]
