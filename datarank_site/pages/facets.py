@@ -2,8 +2,8 @@
 tiers, ranked or not, OpenAlex types and subfields, each value a link that narrows the search.
 
 They count the matches search has already found (papers.search.first_matches, at most
-SEARCH_COUNT_CAP of them, in result order), so they cost no query of their own but the one that
-names the subfields."""
+SEARCH_COUNT_CAP of them, in result order), in one pass, and name the subfields from the run's
+stored figures, so they cost no query of their own but for a subfield no ranked paper has."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +14,7 @@ from django.db.models.fields.json import KT
 from datarank_site.pages.forms import SearchForm
 from papers.models import Work
 from papers.search import Match
+from scoring.models import ScoringRun
 
 # The subfields listed, most matches first: the rest are one search away.
 SUBFIELDS_SHOWN = 8
@@ -38,39 +39,36 @@ class Facet:
     clear_url: str = ""
 
 
-def search_facets(form: SearchForm, matches: Sequence[Match]) -> list[Facet]:
+def search_facets(form: SearchForm, matches: Sequence[Match], run: ScoringRun | None) -> list[Facet]:
     chosen = form.cleaned_data
+    years: Counter[int | None] = Counter()
+    tiers: Counter[int | None] = Counter()
+    types: Counter[str] = Counter()
+    subfields: Counter[int | None] = Counter()
+    for match in matches:
+        years[match.publication_year] += 1
+        tiers[match.tier] += 1
+        types[match.type] += 1
+        subfields[match.subfield_id] += 1
+    ranked = Counter({True: sum(n for tier, n in tiers.items() if tier is not None), False: tiers[None]})
+    del tiers[None], types[""], subfields[None]
     facets = [
-        _years(form, matches),
-        _facet(
-            form,
-            "tier",
-            "Tier",
-            Counter(match.tier for match in matches if match.tier is not None),
-            label=lambda tier: f"S{tier}",
-            order=sorted,
-        ),
+        _years(form, years),
+        _facet(form, "tier", "Tier", tiers, label=lambda tier: f"S{tier}", order=sorted),
         _facet(
             form,
             "ranked",
             "Ranked",
-            Counter(match.tier is not None for match in matches),
+            +ranked,
             label=lambda ranked: "Ranked" if ranked else "Not yet ranked",
             order=lambda values: sorted(values, reverse=True),
         ),
-        _facet(
-            form,
-            "type",
-            "Type",
-            Counter(match.type for match in matches if match.type),
-            label=lambda kind: kind.replace("-", " ").capitalize(),
-        ),
+        _facet(form, "type", "Type", types, label=lambda kind: kind.replace("-", " ").capitalize()),
     ]
-    subfields = Counter(match.subfield_id for match in matches if match.subfield_id is not None)
-    shown = [number for number, _ in subfields.most_common(SUBFIELDS_SHOWN)]
+    shown = [number for number, _ in subfields.most_common(SUBFIELDS_SHOWN) if number is not None]
     if chosen["subfield"] is not None and chosen["subfield"] not in shown:
         shown.append(chosen["subfield"])
-    names = _subfield_names(shown, matches)
+    names = _subfield_names(shown, matches, run)
     facets.append(
         _facet(
             form,
@@ -93,16 +91,14 @@ def _facet(form: SearchForm, name: str, title: str, counts: Counter, *, label, o
     return Facet(name, title, options, clear)
 
 
-def _years(form: SearchForm, matches: Sequence[Match]) -> Facet:
+def _years(form: SearchForm, years: Counter[int | None]) -> Facet:
     chosen = (form.cleaned_data["year_from"], form.cleaned_data["year_to"])
     options = []
     for start, end in YEAR_SPANS:
         count = sum(
-            1
-            for match in matches
-            if match.publication_year is not None
-            and (start is None or match.publication_year >= start)
-            and (end is None or match.publication_year <= end)
+            n
+            for year, n in years.items()
+            if year is not None and (start is None or year >= start) and (end is None or year <= end)
         )
         if count or chosen == (start, end):
             label = f"{start} on" if end is None else f"Before {end + 1}" if start is None else f"{start}\u2013{end}"
@@ -112,15 +108,19 @@ def _years(form: SearchForm, matches: Sequence[Match]) -> Facet:
     return Facet("years", "Published", tuple(options), clear)
 
 
-def _subfield_names(numbers: list[int], matches: Sequence[Match]) -> dict[int, str]:
-    """The names OpenAlex gives the subfields, read off the first matching paper of each (one
-    query over at most SUBFIELDS_SHOWN + 1 papers: reading every match's primary topic took
-    40 ms for a common prefix)."""
-    if not numbers:
-        return {}
+def _subfield_names(numbers: list[int], matches: Sequence[Match], run: ScoringRun | None) -> dict[int, str]:
+    """The names OpenAlex gives the subfields: the run's stored ones (scoring.summary, every
+    subfield of a ranked paper), else read off the first matching paper of each (one query over
+    at most SUBFIELDS_SHOWN + 1 papers: reading every match's primary topic took 40 ms for a
+    common prefix)."""
+    stored = {number: name for number, name, _ in (run.figures.get("subfields", ()) if run else ())}
+    names = {number: stored[number] for number in numbers if stored.get(number)}
+    missing = [number for number in numbers if number not in names]
+    if not missing:
+        return names
     first: dict[int, int] = {}
     for match in matches:
-        if match.subfield_id in numbers:
+        if match.subfield_id in missing:
             first.setdefault(match.subfield_id, match.work_id)
     rows = Work.objects.filter(id__in=first.values()).values_list("subfield_id", KT("primary_topic__subfield__name"))
-    return {number: name for number, name in rows if number is not None and name}
+    return names | {number: name for number, name in rows if number is not None and name}

@@ -1,18 +1,14 @@
 """The public pages: home (the ranking's top), title search, the paper page and DOI links."""
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, FilteredRelation, Max, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Max, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.vary import vary_on_headers
@@ -30,8 +26,8 @@ from datarank_site.pages.page_cache import CITER_TABLE_PARAMETERS, cached_page
 from datarank_site.pages.pagination import UncountedPage
 from datarank_site.pages.paper import CITER_COLUMNS, MAX_WORK_ID, PaperPage, citer_data, find_paper
 from datarank_site.pages.researchers import matching_researchers
-from datarank_site.pages.templatetags.titles import title_markup
-from papers.models import Authorship, SearchEntry, Work, WorkQuerySet
+from datarank_site.pages.results import result_items
+from papers.models import SearchEntry, Work, WorkQuerySet
 from papers.openalex.records import normalize_doi, openalex_number
 from papers.search import MAX_QUERY_WORDS, Match, first_matches, interpret
 from scoring.dumps import CONTENT_TYPES, MANIFEST, list_dumps, open_served_file
@@ -44,8 +40,6 @@ SEARCH_COUNT_CAP = 1_000
 RANKING_PAGE_SIZE = 50
 # Work fields no list of papers shows.
 LONG_FIELDS = ("abstract", "indexed_in", "topics", "repository_locations")
-# A result names its first authors, and "et al." when there are more.
-RESULT_AUTHORS = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -85,16 +79,16 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     matches = first_matches(plan, entries, limit=SEARCH_COUNT_CAP + 1, placed=run.papers_scored if run else 0)
     shown = matches[:SEARCH_COUNT_CAP]
     # Numbered over the ids, then each page's ids replaced by their rows.
-    paginator: Paginator[object] = Paginator(ordered_ids(shown, form.cleaned_data["sort"], run), SEARCH_PAGE_SIZE)
+    paginator: Paginator[int] = Paginator(ordered_ids(shown, form.cleaned_data["sort"], run), SEARCH_PAGE_SIZE)
     numbered = paginator.get_page(request.GET.get("page"))
-    page = Page[object](result_rows(list(numbered.object_list), run), numbered.number, paginator)
+    page = Page[object](result_items(list(numbered.object_list), run), numbered.number, paginator)  # type: ignore[arg-type]
     context = {
         "query": query,
         "plan": plan,
         "page": page,
         "capped": len(matches) > SEARCH_COUNT_CAP,
         "cap": SEARCH_COUNT_CAP,
-        "facets": search_facets(form, shown),
+        "facets": search_facets(form, shown, run),
         "run": run,
         "unknown_identifier": lookup is not None,
         # Above the first page of papers only: the names do not change with the page.
@@ -112,72 +106,6 @@ def ordered_ids(matches: list[Match], sort: str, run: ScoringRun | None) -> list
         return ids
     works = ScoredWork.objects.filter(id__in=ids).with_score(run.id if run else None)
     return list(order_results(works, sort).values_list("id", flat=True))
-
-
-@dataclass(frozen=True, slots=True)
-class ResultRow:
-    """What a search result shows of a paper, its links and title markup made here: a page of 25
-    rendered through `_paper_link.html` and `_researcher_link.html` took about 100 template
-    includes, half the page's time."""
-
-    url: str
-    title: SafeString
-    byline: SafeString
-    venue: str
-    publication_year: int | None
-    cited_by_count: int
-    rank: int | None
-    tier: int | None
-    datarank: float | None
-    top_percent: float | None
-
-
-def result_rows(ids: list, run: ScoringRun | None) -> list[ResultRow]:
-    """A page of results, in the order of `ids`, with their scores and first authors: two
-    queries of plain values, no model instances."""
-    shown = ("rank", "tier", "datarank", "top_percent")
-    # with_score's join, annotated with only the figures shown: its thirteen took 2 ms to build.
-    works = (
-        ScoredWork.objects.filter(id__in=ids)
-        .annotate(run_score=FilteredRelation("scores", condition=Q(scores__run_id=run.id if run else None)))
-        .annotate(**{name: F(f"run_score__{name}") for name in shown})
-        .values("id", "title", "venue", "publication_year", "cited_by_count", *shown)
-    )
-    # One more authorship than is shown tells whether "et al." follows.
-    in_order = Window(RowNumber(), partition_by=[F("work_id")], order_by=[F("position"), F("id")])
-    first = (
-        Authorship.objects.filter(work_id__in=ids)
-        .annotate(place=in_order)
-        .filter(place__lte=RESULT_AUTHORS + 1)
-        .order_by("work_id", "place")
-        .values_list("work_id", "author_id", "author__display_name")
-    )
-    names: dict[int, list[tuple[int, str]]] = {}
-    for work_id, author_id, name in first:
-        names.setdefault(work_id, []).append((author_id, name))
-    researcher = reverse("researcher", kwargs={"key": "A0"}).removesuffix("A0/")
-    paper = reverse("paper", kwargs={"key": "W0"}).removesuffix("W0/")
-    rows = {}
-    for work in works:
-        authors = names.get(work["id"], [])
-        links = format_html_join(
-            ", ",
-            '<a href="{}A{}/">{}</a>',
-            ((researcher, author_id, name or "Unnamed author") for author_id, name in authors[:RESULT_AUTHORS]),
-        )
-        rows[work["id"]] = ResultRow(
-            url=f"{paper}W{work['id']}/",
-            title=title_markup(work["title"]) or mark_safe("Untitled work"),
-            byline=links + mark_safe(" et al.") if len(authors) > RESULT_AUTHORS else links,
-            venue=work["venue"],
-            publication_year=work["publication_year"],
-            cited_by_count=work["cited_by_count"],
-            rank=work["rank"],
-            tier=work["tier"],
-            datarank=work["datarank"],
-            top_percent=work["top_percent"],
-        )
-    return [rows[key] for key in ids]
 
 
 def results_partial(request: HtmxHttpRequest) -> str:

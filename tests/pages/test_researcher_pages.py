@@ -5,7 +5,6 @@ import json
 import re
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from papers.models import AuthorMerge, Correction
@@ -643,9 +642,8 @@ def test_search_takes_one_more_query_for_the_researchers_and_one_for_the_authors
     client, django_assert_num_queries, lovelace
 ):
     # The vocabulary, the run, the researchers, the first matches (every bucket and band of
-    # positions in one query: papers.search.first_matches), the matches' order, the page's rows
-    # and their authors; on PostgreSQL the first matches' SET LOCAL in a savepoint (three more).
-    with django_assert_num_queries(7 if connection.vendor == "sqlite" else 10):
+    # positions in one query: papers.search.first_matches), the page's rows with their authors.
+    with django_assert_num_queries(5):
         assert client.get("/search/", {"q": "dataset"}, headers=HTMX).status_code == 200
 
 

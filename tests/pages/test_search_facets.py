@@ -2,7 +2,6 @@
 works without JavaScript and swaps the search page in place with it; and bad input."""
 
 import pytest
-from django.db import connection
 
 from tests.factories import make_run, make_score, make_work, text
 
@@ -122,11 +121,23 @@ def test_a_facet_value_that_cannot_be_one_gets_a_400(client, value):
 
 def test_the_facets_page_takes_a_fixed_number_of_queries(client, glaciers, django_assert_num_queries):
     # The vocabulary, the run, the researchers, the first matches (every bucket and band in one
-    # query, where each band and bucket took one), the page's rows and authors, the subfields' names;
-    # on PostgreSQL, the first matches' SET LOCAL in a savepoint of its own (three more).
-    with django_assert_num_queries(7 if connection.vendor == "sqlite" else 10):
+    # query, where each band and bucket took one), the page's rows with their authors; the
+    # subfields' names come from the run's stored figures.
+    with django_assert_num_queries(5):
         response = client.get("/search/", {"q": "glacier"}, **HTMX)
     assert "4 papers match" in text(response)
+
+
+def test_a_subfield_no_ranked_paper_has_is_named_from_its_papers(client, glaciers, django_assert_num_queries):
+    work = make_work(
+        5, title="Glacier survey 5", corpus=True, subfield_id=3106, primary_topic=topic(3106, "Nuclear and High Energy")
+    )
+    make_score(glaciers, work, rank=None, datarank=0.0)
+
+    # One query more than above: the run's figures hold only the ranked papers' subfields.
+    with django_assert_num_queries(6):
+        page = client.get("/search/", {"q": "glacier"}, **HTMX).content.decode()
+    assert shows("Nuclear and High Energy", 1) in page and shows("Ecology", 1) in page
 
 
 # Bad input
