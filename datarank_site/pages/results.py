@@ -21,12 +21,12 @@ from scoring.models import PaperScore, ScoringRun
 RESULT_AUTHORS = 3
 
 
-def result_items(ids: list[int], run: ScoringRun | None) -> list[SafeString]:
+def result_items(ids: list[int], run: ScoringRun | None) -> SafeString:
     """The `<li>` of each paper of `ids`, in their order, with the run's figures (none without a
     run): one query, the works joined to their scores and to their first authors plus one, which
     tells whether "et al." follows."""
     if not ids:
-        return []
+        return mark_safe("")
     quote = connection.ops.quote_name
     work, score = quote(Work._meta.db_table), quote(PaperScore._meta.db_table)
     authorship, author = quote(Authorship._meta.db_table), quote(Author._meta.db_table)
@@ -53,7 +53,8 @@ def result_items(ids: list[int], run: ScoringRun | None) -> list[SafeString]:
             authors.setdefault(fields[0], []).append((author_id, name))
     paper = reverse("paper", kwargs={"key": "W0"}).removesuffix("W0/")
     researcher = reverse("researcher", kwargs={"key": "A0"}).removesuffix("A0/")
-    return [_item(works[key], authors.get(key, []), paper, researcher) for key in ids if key in works]
+    # Each item is made safe by _item.
+    return mark_safe("".join(_item(works[key], authors.get(key, []), paper, researcher) for key in ids if key in works))
 
 
 def _item(fields: tuple, authors: list[tuple[int, str]], paper: str, researcher: str) -> SafeString:

@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import F, Max, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -78,17 +78,17 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     # One past the cap tells "more than 1,000"; the facets count what is shown of them.
     matches = first_matches(plan, entries, limit=SEARCH_COUNT_CAP + 1, placed=run.papers_scored if run else 0)
     shown = matches[:SEARCH_COUNT_CAP]
-    # Numbered over the ids, then each page's ids replaced by their rows.
+    # Numbered over the ids; the page's items are made from its ids.
     paginator: Paginator[int] = Paginator(ordered_ids(shown, form.cleaned_data["sort"], run), SEARCH_PAGE_SIZE)
-    numbered = paginator.get_page(request.GET.get("page"))
-    page = Page[object](result_items(list(numbered.object_list), run), numbered.number, paginator)  # type: ignore[arg-type]
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "query": query,
         "plan": plan,
         "page": page,
+        "items": result_items(list(page.object_list), run),
         "capped": len(matches) > SEARCH_COUNT_CAP,
         "cap": SEARCH_COUNT_CAP,
-        "facets": search_facets(form, shown, run),
+        "facets": search_facets(form, shown, run, cap=SEARCH_COUNT_CAP),
         "run": run,
         "unknown_identifier": lookup is not None,
         # Above the first page of papers only: the names do not change with the page.
