@@ -141,7 +141,7 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
     params.append(f"{words[-1]}%")
     for word in distinct:
         typos = allowed_typos(word)
-        if not typos:
+        if not typos or len(word) > SEARCH_WORD_MAX_LENGTH:  # levenshtein() takes at most 255 characters
             continue
         if postgresql and typos == 1:
             # Every string one edit away, looked up in the word's index: about a thousand probes,
@@ -160,9 +160,8 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
         # clauses, PostgreSQL read them through the trigram index or scanned the whole vocabulary
         # comparing every word with each probe (100 ms at 200k).
         def ranges(column: str) -> str:
-            # Levenshtein counts a transposition as two edits, hence twice the distance: the few
-            # words left are measured in Python.
-            # Read off the index alone (migration 0020).
+            # Read off the index alone (migration 0020). Levenshtein counts a transposition as two
+            # edits, hence twice the distance: the few words left are measured in Python.
             return f"""SELECT found.word, found.frequency
                        FROM unnest(%s::text[], %s::text[], %s::text[]) AS bounds(low, high, typed)
                        CROSS JOIN LATERAL (

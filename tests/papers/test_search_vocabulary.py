@@ -146,3 +146,13 @@ def test_three_typos_in_a_long_word_are_too_many():
 
     (word,) = interpret("fxrxmxnifera").words
     assert word.corrections == ()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [201, 260, 300])
+def test_a_word_longer_than_any_the_vocabulary_holds_has_no_corrections(length):
+    # The vocabulary holds words of up to 200 letters; PostgreSQL's levenshtein() refuses more than 255.
+    make_work(1, title=f"Benthic {'f' * 200}", corpus=True)
+
+    (word,) = interpret("f" * length).words
+    assert word.corrections == () and not word.known
