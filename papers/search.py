@@ -19,6 +19,7 @@ search stops at the band where it has enough."""
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -46,6 +47,9 @@ MAX_QUERY_WORDS = 10
 # band from UNPLACED_POSITION on): eight times the one before, so that a word's matches in the band
 # where the search stops are at most about eight times those it needs.
 POSITION_BANDS = (0, 4_096, 32_768, 262_144, 2_097_152, 16_777_216, UNPLACED_POSITION)
+# What building a first index's GIN indexes may use (_rebuild_in_sql): at 10M papers the largest
+# band's index needs about this much to be sorted in one pass.
+INDEX_BUILD_MEMORY = "1GB"
 
 
 def allowed_typos(word: str) -> int:
@@ -523,5 +527,53 @@ def _rebuild_in_sql(scores: QuerySet | None) -> None:
     ]
     params: list[tuple] = [(), (*placed_params, UNPLACED_POSITION), (), ()]
     with connection.cursor() as cursor:
-        for statement, statement_params in zip(statements, params, strict=True):
+        cursor.execute(statements[0])
+        # A first index (an empty table) is written without its secondary indexes, which are
+        # built after it at once: at 10M papers, growing the band GIN indexes row by row outgrew
+        # the buffer cache and took over 45 minutes. Searches wait for the commit, as they would
+        # for an index that holds nothing yet; later rebuilds, which change few entries, keep the
+        # indexes and never block a search.
+        cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM papers_searchentry)")
+        deferred = _drop_secondary_indexes(cursor, "papers_searchentry") if cursor.fetchone()[0] else []
+        for statement, statement_params in zip(statements[1:2], params[1:2], strict=True):
             cursor.execute(statement, statement_params)
+        if deferred:
+            # A sorted build in memory rather than many merges on disk; the machine's to lend
+            # for the length of this transaction only.
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+            with _checked_now(cursor, "papers_searchentry"):
+                for definition in deferred:
+                    cursor.execute(definition)
+        for statement, statement_params in zip(statements[2:], params[2:], strict=True):
+            cursor.execute(statement, statement_params)
+
+
+@contextmanager
+def _checked_now(cursor, table: str) -> Iterator[None]:
+    """Run `table`'s deferred foreign-key checks now (PostgreSQL builds no index on a table with
+    checks pending) and defer them again after, as Django declares them."""
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' AND condeferred", [table]
+    )
+    names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
+    if names:
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+    yield
+    if names:
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+
+
+def _drop_secondary_indexes(cursor, table: str) -> list[str]:
+    """Drop `table`'s indexes other than its constraints' (the primary key, which ON CONFLICT
+    needs) and return their definitions, to be run again once the table is filled."""
+    cursor.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+           WHERE i.indrelid = %s::regclass
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+           ORDER BY 1""",
+        [table],
+    )
+    found = cursor.fetchall()
+    for name, _ in found:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return [definition for _, definition in found]

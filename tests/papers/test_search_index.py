@@ -221,3 +221,44 @@ def test_on_postgresql_a_rebuild_writes_new_entries_where_the_run_places_them(mo
         (1, 1, 2),
         (3, 2, None),
     ]
+
+
+def secondary_indexes() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'papers_searchentry' AND indexname <> %s ORDER BY 1",
+            ["papers_searchentry_pkey"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the band indexes are PostgreSQL's")
+def test_on_postgresql_a_first_index_is_written_before_its_indexes_and_they_come_back_the_same():
+    scores = placed_run()
+    before = secondary_indexes()
+
+    with CaptureQueriesContext(connection) as captured:
+        rebuild_search_index(scores)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    dropped = [i for i, sql in enumerate(statements) if sql.startswith("DROP INDEX")]
+    inserted = next(i for i, sql in enumerate(statements) if sql.lstrip().startswith("INSERT INTO papers_searchentry"))
+    assert len(dropped) == len(before) > 7  # the position index and a GIN index per band
+    assert max(dropped) < inserted
+    assert secondary_indexes() == before
+    assert [m.work_id for m in first_matches(interpret("ocean"), SearchEntry.objects.all(), limit=10, placed=3)] == [
+        2,
+        1,
+        3,
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the band indexes are PostgreSQL's")
+def test_on_postgresql_a_rebuild_of_a_held_index_keeps_its_indexes_so_searches_never_wait():
+    scores = placed_run()
+    rebuild_search_index(scores)
+
+    with CaptureQueriesContext(connection) as captured:
+        rebuild_search_index(scores)
+
+    assert not [query for query in captured.captured_queries if "DROP INDEX" in query["sql"]]
