@@ -39,7 +39,7 @@ from datarank_site.pages.http import HtmxHttpRequest
 from datarank_site.pages.pagination import UncountedPage
 from datarank_site.pages.templatetags.titles import title_text
 from papers.models import Affiliation, Author, AuthorMerge, Authorship, Correction, Institution
-from papers.search import SearchPlan, WordMatch
+from papers.search import CORRECTED, SearchPlan, forms_in
 from scoring.datarank import format_score, format_top_percent
 from scoring.models import FairEvaluation, InstitutionScore, ResearcherScore, ScoredWork, ScoredWorkQuerySet, ScoringRun
 
@@ -1149,7 +1149,7 @@ def institutions(request: HtmxHttpRequest) -> HttpResponse:
 
 def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[ResearcherScore]:
     """Up to SEARCH_RESEARCHERS researchers of the run whose name holds every word of the
-    search (as typed or corrected, the last as a prefix), best researcher score first, then the
+    search (as typed, completed or corrected), best researcher score first, then the
     ones not ranked (one query). On PostgreSQL the names are read through their GIN index
     (to_tsvector('simple', display_name), migration papers 0015), the one paper search uses, so
     no row of the author table is scanned; elsewhere each word is a substring of the name."""
@@ -1159,10 +1159,7 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[Resea
     if connection.vendor == "postgresql":
         # Only word characters reach to_tsquery (the plan's words are SEARCH_WORD matches), and
         # the query travels as a parameter, never as SQL.
-        def term(form: str, word: WordMatch) -> str:
-            return f"{form}:*" if word.prefix and form == word.typed else form
-
-        tsquery = " & ".join(f"({' | '.join(term(form, word) for form in word.forms)})" for word in plan.words)
+        tsquery = " & ".join(f"({' | '.join(forms_in(word, CORRECTED))})" for word in plan.words)
         named = RawSQL(
             "SELECT id FROM papers_author WHERE to_tsvector('simple', display_name) @@ to_tsquery('simple', %s)",
             [tsquery],
@@ -1170,5 +1167,7 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[Resea
         scores = scores.filter(author_id__in=named)
     else:
         for word in plan.words:
-            scores = scores.filter(reduce(operator.or_, [Q(author__display_name__icontains=f) for f in word.forms]))
+            scores = scores.filter(
+                reduce(operator.or_, [Q(author__display_name__icontains=f) for f in forms_in(word, CORRECTED)])
+            )
     return list(scores.order_by(F("rank").asc(nulls_last=True), "author_id")[:SEARCH_RESEARCHERS])

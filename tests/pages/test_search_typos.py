@@ -108,3 +108,33 @@ def test_a_query_of_200_one_letter_words_reads_the_vocabulary_once(client, image
 def test_hostile_input_with_typos_never_errors(client, images, query):
     assert client.get("/search/", {"q": query}).status_code == 200
     list(Work.objects.search(query))
+
+
+GLAC_WORDS = ["glacier", "glaciers", "glacial", "glaciation", "glaciology", "glacis", "glaciate", "glacio", "glacé"]
+
+
+@pytest.fixture
+def glaciers(db):
+    """Ten words begin "glac", each in two papers, and an eleventh, "glaciolake", in one."""
+    number = 100
+    for word in [*GLAC_WORDS, "glacierized"]:
+        for _ in range(2):
+            number += 1
+            make_work(number, title=f"Notes on {word}", corpus=True)
+    make_work(99, title="A glaciolake survey", corpus=True)
+
+
+def test_the_last_word_completes_to_its_ten_most_frequent_words_only(glaciers):
+    [word] = interpret("glac").words
+
+    assert len(word.completions) == 10 and "glaciolake" not in word.completions
+    assert 99 not in found("glac") and len(found("glac")) == 20
+    # One letter more and the rare word is among the few the prefix begins.
+    assert 99 in found("glaciol")
+
+
+def test_a_single_letter_is_not_completed_and_no_paper_has_it_so_it_is_dropped(glaciers):
+    plan = interpret("glaciolake g")
+
+    assert plan.dropped == ("g",)
+    assert found("glaciolake g") == found("glaciolake") == [99]
