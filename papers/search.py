@@ -159,6 +159,8 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
     # In byte order on PostgreSQL, which its index of the words' starts is in (migration 0019).
     in_order = 'word COLLATE "C"' if postgresql else "word"
     probes = set(distinct)
+    # The strings whose words' deletions hold a correction of a one-edit word.
+    deleted: set[str] = set()
     # (prefix, word) pairs: the ranges a two-edit word's corrections are read from.
     starts: list[tuple[str, str]] = []
     ends: list[tuple[str, str]] = []
@@ -174,9 +176,12 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
         if not typos or len(word) > SEARCH_WORD_MAX_LENGTH:  # levenshtein() takes at most 255 characters
             continue
         if postgresql and typos == 1:
-            # Every string one edit away, looked up in the word's index: about a thousand probes,
-            # where any piece of a short word is shared by tens of thousands of words.
-            probes |= _one_edit_away(word)
+            # SymSpell: a correction shares one of these with the word's deletions (migration
+            # 0021), or is one of them. About ten lookups, where probing every string one edit
+            # away took some 1,200.
+            near = {word, *_deletions(word)}
+            probes |= near
+            deleted |= near
         elif postgresql:
             word_starts, word_ends = _two_edit_ends(word)
             starts += [(start, word) for start in sorted(word_starts)]
@@ -206,6 +211,9 @@ def _candidates(words: Sequence[str]) -> dict[str, int]:
                                     WHERE {in_order} = probe.word LIMIT 1) AS found"""
         ]
         arm_params: list = [sorted(probes)]
+        if deleted:
+            arms.append(f"SELECT word, frequency FROM {table} WHERE deletions && %s::text[]")
+            arm_params.append(sorted(deleted))
         if completes:
             # Off the start index alone (its range, frequencies included), never inside the
             # last arm's OR, where a subquery became a hashed filter over the whole vocabulary.
@@ -273,6 +281,12 @@ def _past(prefix: str) -> str:
 # The letters a one-edit correction may bring in besides the word's own: ASCII letters and
 # digits, and the accented Latin letters titles and names most often hold.
 EDIT_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789àáâãäåæçèéêëìíîïñòóôõöøœùúûüýÿßčćđěłńřšşťůźżž")
+
+
+def _deletions(word: str) -> set[str]:
+    """The strings one deletion away from `word`, as search_word_deletions (migration 0021) gives
+    them for the vocabulary's words."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _one_edit_away(word: str) -> set[str]:
@@ -548,48 +562,70 @@ def _rebuild_in_sql(scores: QuerySet | None) -> None:
         if scores is not None
         else ("SELECT NULL::bigint AS work_id, NULL::smallint AS tier, NULL::bigint AS position WHERE false", ())
     )
-    statements = [
-        """DELETE FROM papers_searchentry e WHERE NOT EXISTS (
-               SELECT 1 FROM papers_corpusentry c WHERE c.work_id = e.work_id AND c.in_corpus)""",
-        f"""INSERT INTO papers_searchentry (work_id, words, position, tier, publication_year, type, subfield_id)
-            WITH names AS ({names}), placed AS ({placed})
-            SELECT w.id, {entry_words}, coalesce(placed.position, %s + w.id), placed.tier,
-                   w.publication_year, w.type, w.subfield_id
-            FROM papers_work w JOIN papers_corpusentry c ON c.work_id = w.id AND c.in_corpus
-            LEFT JOIN names ON names.work_id = w.id LEFT JOIN placed ON placed.work_id = w.id
-            ON CONFLICT (work_id) DO UPDATE SET words = excluded.words, publication_year = excluded.publication_year,
-                type = excluded.type, subfield_id = excluded.subfield_id
-            WHERE (papers_searchentry.words, papers_searchentry.publication_year, papers_searchentry.type,
-                   papers_searchentry.subfield_id)
-              IS DISTINCT FROM (excluded.words, excluded.publication_year, excluded.type, excluded.subfield_id)""",
-        "TRUNCATE papers_searchword",
-        """INSERT INTO papers_searchword (word, frequency)
-           SELECT word, count(*) FROM (
-               SELECT DISTINCT e.work_id, word
-               FROM papers_searchentry e, unnest(string_to_array(btrim(e.words), ' ')) AS word WHERE word <> ''
-           ) AS held GROUP BY word""",
-    ]
-    params: list[tuple] = [(), (*placed_params, UNPLACED_POSITION), (), ()]
     with connection.cursor() as cursor:
-        cursor.execute(statements[0])
+        cursor.execute(
+            """DELETE FROM papers_searchentry e WHERE NOT EXISTS (
+                   SELECT 1 FROM papers_corpusentry c WHERE c.work_id = e.work_id AND c.in_corpus)"""
+        )
         # A first index (an empty table) is written without its secondary indexes, which are
         # built after it at once: at 10M papers, growing the band GIN indexes row by row outgrew
         # the buffer cache and took over 45 minutes. Searches wait for the commit, as they would
         # for an index that holds nothing yet; later rebuilds, which change few entries, keep the
         # indexes and never block a search.
         cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM papers_searchentry)")
-        deferred = _drop_secondary_indexes(cursor, "papers_searchentry") if cursor.fetchone()[0] else []
-        for statement, statement_params in zip(statements[1:2], params[1:2], strict=True):
-            cursor.execute(statement, statement_params)
-        if deferred:
-            # A sorted build in memory rather than many merges on disk; the machine's to lend
-            # for the length of this transaction only.
-            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-            with _checked_now(cursor, "papers_searchentry"):
-                for definition in deferred:
-                    cursor.execute(definition)
-        for statement, statement_params in zip(statements[2:], params[2:], strict=True):
-            cursor.execute(statement, statement_params)
+        with _indexes_built_after(cursor, "papers_searchentry", first=cursor.fetchone()[0]):
+            cursor.execute(
+                f"""INSERT INTO papers_searchentry (work_id, words, position, tier, publication_year, type, subfield_id)
+                    WITH names AS ({names}), placed AS ({placed})
+                    SELECT w.id, {entry_words}, coalesce(placed.position, %s + w.id), placed.tier,
+                           w.publication_year, w.type, w.subfield_id
+                    FROM papers_work w JOIN papers_corpusentry c ON c.work_id = w.id AND c.in_corpus
+                    LEFT JOIN names ON names.work_id = w.id LEFT JOIN placed ON placed.work_id = w.id
+                    ON CONFLICT (work_id) DO UPDATE SET words = excluded.words,
+                        publication_year = excluded.publication_year, type = excluded.type,
+                        subfield_id = excluded.subfield_id
+                    WHERE (papers_searchentry.words, papers_searchentry.publication_year, papers_searchentry.type,
+                           papers_searchentry.subfield_id)
+                      IS DISTINCT FROM (excluded.words, excluded.publication_year, excluded.type,
+                                        excluded.subfield_id)""",
+                (*placed_params, UNPLACED_POSITION),
+            )
+        # The vocabulary is written whole each time (searches already wait on TRUNCATE's lock).
+        cursor.execute("TRUNCATE papers_searchword")
+        with _indexes_built_after(cursor, "papers_searchword", first=True):
+            cursor.execute(
+                """INSERT INTO papers_searchword (word, frequency)
+                   SELECT word, count(*) FROM (
+                       SELECT DISTINCT e.work_id, word
+                       FROM papers_searchentry e, unnest(string_to_array(btrim(e.words), ' ')) AS word
+                       WHERE word <> ''
+                   ) AS held GROUP BY word"""
+            )
+
+
+@contextmanager
+def _indexes_built_after(cursor, table: str, *, first: bool) -> Iterator[None]:
+    """For a `first` filling of `table`: its indexes other than its constraints' (the primary
+    key, which ON CONFLICT needs) are dropped, and built again once it is filled, each at once."""
+    if not first:
+        yield
+        return
+    cursor.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+           WHERE i.indrelid = %s::regclass
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+           ORDER BY 1""",
+        [table],
+    )
+    found = cursor.fetchall()
+    for name, _ in found:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    # A sorted build in memory rather than many merges on disk, for this transaction only.
+    cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+    with _checked_now(cursor, table):
+        for _, definition in found:
+            cursor.execute(definition)
 
 
 @contextmanager
@@ -605,19 +641,3 @@ def _checked_now(cursor, table: str) -> Iterator[None]:
     yield
     if names:
         cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
-
-
-def _drop_secondary_indexes(cursor, table: str) -> list[str]:
-    """Drop `table`'s indexes other than its constraints' (the primary key, which ON CONFLICT
-    needs) and return their definitions, to be run again once the table is filled."""
-    cursor.execute(
-        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-           WHERE i.indrelid = %s::regclass
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-           ORDER BY 1""",
-        [table],
-    )
-    found = cursor.fetchall()
-    for name, _ in found:
-        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    return [definition for _, definition in found]

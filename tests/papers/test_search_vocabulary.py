@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,7 +11,7 @@ from papers.models import Author, Authorship, SearchWord
 from papers.openalex.ingest import load_records
 from papers.openalex.records import parse_work
 from papers.openalex.snapshot import export_held, held_corpus_ids
-from papers.search import allowed_typos, index_for_search, interpret, rebuild_search_index
+from papers.search import _deletions, allowed_typos, index_for_search, interpret, rebuild_search_index
 from tests.factories import make_work
 from tests.papers.openalex.test_snapshot import new_build, over_long_work, write_part
 
@@ -23,6 +23,20 @@ def vocabulary() -> dict[str, int]:
 @pytest.mark.parametrize(("word", "typos"), [("data", 0), ("ocean", 1), ("imagenet", 1), ("databases", 2)])
 def test_five_to_eight_letters_may_have_one_typo_nine_or_more_two(word, typos):
     assert allowed_typos(word) == typos
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the vocabulary's deletions are PostgreSQL's")
+@pytest.mark.django_db
+def test_on_postgresql_each_word_of_five_to_nine_letters_holds_the_strings_one_deletion_away():
+    make_work(1, title="Ice sheets of Greenland: glaciological observations", corpus=True)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, deletions FROM papers_searchword")
+        held = dict(cursor.fetchall())
+
+    assert set(held["sheets"]) == _deletions("sheets") == {"heets", "seets", "shets", "shees", "sheet"}
+    assert set(held["greenland"]) == _deletions("greenland")
+    assert held["ice"] == held["glaciological"] == []
 
 
 def record(number: int, title: str) -> dict:
