@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import cached_property
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -137,7 +138,12 @@ class SearchForm(forms.Form):
         return urlencode({name: value for name, value in values.items() if value not in (None, "")})
 
     def url(self, **changes: object) -> str:
-        return f"{reverse('search')}?{self.query_string(**changes)}"
+        return f"{self.path}?{self.query_string(**changes)}"
+
+    @cached_property
+    def path(self) -> str:
+        # Reversed once: the facets link every option, some twenty links a page.
+        return reverse("search")
 
 
 class Subfield(NamedTuple):
