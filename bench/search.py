@@ -5,7 +5,8 @@ here, as bench/pages.py does), it grows a corpus of N papers in SQL whose titles
 from a Zipf-distributed vocabulary (word k with probability about 1/k, from `--words` of them, so
 that rare words and long-tail typos exist), each paper with three authors whose names come from
 the same kind of vocabulary; scores it in SQL as a run that ranks by the base part of DataRank
-(search reads only the run's order), rebuilds the search index and places it in the run's order
+(search reads only the run's order) and scores every author (the researchers a search names
+above its papers), rebuilds the search index and places it in the run's order
 as a snapshot build's publication does; then serves the site with gunicorn and measures the
 server's own time for each class of query, interleaved with the minimal view (bench/views.py):
 
@@ -113,6 +114,24 @@ SCORES_SQL = [
               r.rank, 100.0 * r.k / r.n, ceil(5.0 * r.k / r.n)::int
        FROM scored s LEFT JOIN ranked r ON r.id = s.id""",
 ]
+# Every author scored in the run, so that the researchers a search names are found among as many
+# as a site of that size holds: the score is their best paper's DataRank over 10 (theSindex's
+# with one paper counted), ranked where above zero.
+RESEARCHERS_SQL = """
+    INSERT INTO scoring_researcherscore (run_id, author_id, papers, ranked_papers, researcher_score, sum_score,
+                                         h_index, rank, top_percent, subfield_id)
+    WITH totals AS (
+        SELECT a.author_id, count(*) AS papers, count(s.rank) AS ranked, max(s.datarank) / 10 AS score,
+               sum(s.datarank) AS total
+        FROM papers_authorship a JOIN scoring_paperscore s ON s.work_id = a.work_id AND s.run_id = %(run)s
+        GROUP BY a.author_id
+    ), ranked AS (
+        SELECT author_id, rank() OVER (ORDER BY score DESC) AS rank, count(*) OVER () AS n
+        FROM totals WHERE score > 0
+    )
+    SELECT %(run)s, t.author_id, t.papers, t.ranked, t.score, t.total, least(t.papers, 1), r.rank,
+           100.0 * r.rank / r.n, NULL
+    FROM totals t LEFT JOIN ranked r ON r.author_id = t.author_id"""
 
 
 @dataclass(frozen=True)
@@ -199,8 +218,23 @@ def generate(*, papers: int, words: int) -> None:
     run.status, run.finished_at = ScoringRun.Status.SUCCEEDED, timezone.now()
     run.save()
     vacuum_analyze(("scoring_paperscore",))
+    score_researchers(run)
     # The figures pages read, as publishing a run stores them (the facets name subfields from them).
     ScoringRun.objects.filter(pk=run.pk).update(figures=recount(run))
+
+
+def score_researchers(run: Any) -> None:
+    from django.db import connection
+
+    from scoring.models import ResearcherScore, ScoringRun
+
+    with connection.cursor() as cursor:
+        cursor.execute(RESEARCHERS_SQL, {"run": run.pk})
+    ScoringRun.objects.filter(pk=run.pk).update(
+        researchers_scored=ResearcherScore.objects.filter(run=run).count(),
+        researchers_ranked=ResearcherScore.objects.filter(run=run, rank__isnull=False).count(),
+    )
+    vacuum_analyze(("scoring_researcherscore",))
 
 
 def pick_queries(*, per_class: int, seed: int = 7) -> dict[str, list[str]]:
@@ -287,7 +321,7 @@ def run_benchmark(
 
     from papers.models import SearchEntry, SearchWord, Work
     from papers.search import rebuild_search_index
-    from scoring.models import PaperScore, ScoringRun
+    from scoring.models import PaperScore, ResearcherScore, ScoringRun
 
     if connection.vendor != "postgresql":
         raise RuntimeError("bench/search.py writes its corpus in PostgreSQL's SQL; it cannot run elsewhere")
@@ -304,6 +338,9 @@ def run_benchmark(
     generated = time.perf_counter()
     run = ScoringRun.objects.current()
     assert run is not None
+    if not ResearcherScore.objects.filter(run=run).exists():
+        progress("Scoring the run's researchers")  # a corpus kept from before the benchmark had them
+        score_researchers(run)
     if SearchEntry.objects.count() != papers:
         progress("Rebuilding the search index in the run's order")
         rebuild_search_index(PaperScore.objects.filter(run=run))

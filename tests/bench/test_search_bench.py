@@ -6,7 +6,7 @@ from django.db import connection
 from bench import search
 from bench.rescore import child_env_for
 from papers.models import Author, SearchEntry, SearchWord, Work
-from scoring.models import ScoringRun
+from scoring.models import ResearcherScore, ScoringRun
 
 
 # transaction=True: the server reads the corpus from its own connections, so it must be committed.
@@ -29,6 +29,10 @@ def test_the_search_benchmark_measures_every_class_against_the_minimal_view():
     run = ScoringRun.objects.get()
     assert run.papers_scored == 2000 and 0 < run.papers_ranked < 2000
     assert SearchEntry.objects.filter(position__lt=2000).count() == 2000
+    # Every author of a paper is scored, as a site's run scores them, so searches find researchers among them all.
+    authors = Author.objects.filter(authorships__isnull=False).distinct().count()
+    assert run.researchers_scored == authors == ResearcherScore.objects.filter(run=run).count() > 900
+    assert 0 < run.researchers_ranked <= run.researchers_scored
     assert figures.vocabulary == SearchWord.objects.count() > 1000
     names = [name for name, _ in figures.by_class]
     assert names == ["rare", "tenth", "two words", "three", "prefix", "typo", "author"]
