@@ -105,7 +105,7 @@ JOURNALS = (
 )  # fmt: skip
 
 # Title searches, each sent as often as the others: a common word, rarer words, two and three
-# words, prefixes of a word as typed so far, and typos that only trigram similarity can catch.
+# words, prefixes of a word as typed so far, and typos that only a correction can catch.
 SEARCH_QUERIES = (
     "dataset",
     "glacier",

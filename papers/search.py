@@ -4,11 +4,13 @@ search index (SearchEntry and the vocabulary, SearchWord) is kept.
 `interpret(query)` reads the vocabulary (the words of the corpus papers' titles, authors' names
 and venues) once and gives a SearchPlan: each word with the vocabulary words it also matches. A
 word of 5 to 8 letters matches the words within Damerau distance 1 (optimal string alignment: a
-transposition is one edit), a word of 9 or more within 2; the last word also matches as a
-prefix, as you type. A word too short to correct that no paper holds is dropped, as Meilisearch
-drops a query's last words, rather than leaving the search empty; the page says which. Only a
-query's first MAX_QUERY_WORDS words are searched, as in Meilisearch, so that no query costs more
-than ten words do.
+transposition is one edit), a word of 9 or more within 2; the last word also matches the ten
+most frequent words it begins, as you type. On PostgreSQL one-edit corrections are read off a GIN
+index of each word's deletions (SymSpell, migration 0021) and two-edit ones off index ranges of
+the word's halves (`_two_edit_ends`). A word too short to correct that no paper holds is
+dropped, as Meilisearch drops a query's last words, rather than leaving the search empty; the
+page says which. Only a query's first MAX_QUERY_WORDS words are searched, as in Meilisearch, so
+that no query costs more than ten words do.
 
 Results come in relevance buckets, each in the current scoring run's order (SearchEntry.position):
 every word as typed, then with the last as a prefix, then with corrections. `first_matches`
