@@ -5,7 +5,11 @@ import json
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+
+from datarank_site.pages import researchers
 
 from papers.models import AuthorMerge, Correction
 from papers.search import index_for_search
@@ -625,6 +629,36 @@ def test_search_ranks_matching_researchers_by_their_researcher_score(client, lov
     # Ranked first by score (rank), then the ones not ranked; A5 (Ada King) was merged away.
     found = re.findall(r"Ada [A-Za-z]+(?: \d+)?", group)
     assert found == ["Ada Lovelace", "Ada Byron 22", "Ada Byron 20", "Ada Byron 21"]
+
+
+@pytest.mark.parametrize("named_authors", [100, 1])
+def test_search_ranks_researchers_the_same_whether_their_names_are_few_or_many(
+    client, lovelace, monkeypatch, named_authors
+):
+    # Few matching names are looked up by id, more walk the ranks: the same researchers either way.
+    monkeypatch.setattr(researchers, "NAMED_AUTHORS", named_authors)
+    for number, rank in ((20, 2), (21, None), (22, 1), (23, 3), (24, 4), (25, 5)):
+        make_researcher_score(lovelace, make_author(number, name=f"Ada Byron {number}"), rank=rank)
+
+    group = text(client.get("/search/", {"q": "ada"})).split("Researchers")[2].split("match")[0]
+
+    assert re.findall(r"Ada [A-Za-z]+(?: \d+)?", group) == [
+        "Ada Lovelace",
+        "Ada Byron 22",
+        "Ada Byron 20",
+        "Ada Byron 23",
+        "Ada Byron 24",
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the names' GIN index is PostgreSQL's")
+def test_search_looks_up_few_matching_researchers_by_id_not_by_walking_the_ranks(client, lovelace):
+    # At 500,000 researchers the planner, given the name condition, walked every score: 2.5 s.
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/search/", {"q": "ada"}, headers=HTMX)
+    scores = [q["sql"] for q in captured.captured_queries if "scoring_researcherscore" in q["sql"]]
+
+    assert len(scores) == 1 and "unnest(" in scores[0] and "to_tsvector" not in scores[0]
 
 
 def test_search_finds_researchers_by_the_start_of_the_last_word(client, lovelace):
