@@ -231,7 +231,8 @@ class RollUpScore(models.Model):
 
 
 class ResearcherScore(RollUpScore):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="scores")
+    # Indexed by researcher_author_rank_idx, which leads with the author.
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="scores", db_index=False)
     subfield_id = models.PositiveIntegerField(
         null=True, blank=True, help_text="The subfield most of their corpus papers belong to (ties: the lowest id)."
     )
@@ -246,6 +247,8 @@ class ResearcherScore(RollUpScore):
             models.Index(fields=["run", "subfield_id", "rank"], name="researcher_run_subfield_idx"),
             models.Index(fields=["run", "-sum_score"], name="researcher_run_sum_idx"),
             models.Index(fields=["run", "-h_index"], name="researcher_run_h_idx"),
+            # A search's matching authors find their rank without reading the row (matching_researchers).
+            models.Index(fields=["author", "run", "rank"], name="researcher_author_rank_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1182,4 +1182,4 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[Resea
     named_ids = RawSQL("SELECT unnest(%s::bigint[])", [ids]) if len(ids) <= NAMED_AUTHORS else RawSQL(named, [tsquery])
     # The names are joined to the five found, not to every score the sort looks at.
     first = ResearcherScore.objects.filter(run=run, author_id__in=named_ids).order_by(*order)[:SEARCH_RESEARCHERS]
-    return list(scores.filter(id__in=first.values("id")).order_by(*order))
+    return list(scores.filter(author_id__in=first.values("author_id")).order_by(*order))
