@@ -25,7 +25,6 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
 from django.db.models import Count, Exists, F, FilteredRelation, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse, JsonResponse, QueryDict
@@ -1172,14 +1171,26 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[Resea
     named = "SELECT id FROM papers_author WHERE to_tsvector('simple', display_name) @@ to_tsquery('simple', %s)"
     # Given the names' index alone, the planner walks the run's ranks testing each author's name,
     # which reads every score when few names match (2.5 s at 500,000 researchers). So up to
-    # NAMED_AUTHORS matching authors are looked up by id, as one array (the planner then knows how
-    # many); more are met soon enough in rank order.
-    with connection.cursor() as cursor:
-        cursor.execute(f"{named} LIMIT {NAMED_AUTHORS + 1}", [tsquery])
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    named_ids = RawSQL("SELECT unnest(%s::bigint[])", [ids]) if len(ids) <= NAMED_AUTHORS else RawSQL(named, [tsquery])
-    # The names are joined to the five found, not to every score the sort looks at.
-    first = ResearcherScore.objects.filter(run=run, author_id__in=named_ids).order_by(*order)[:SEARCH_RESEARCHERS]
-    return list(scores.filter(author_id__in=first.values("author_id")).order_by(*order))
+    # NAMED_AUTHORS matching authors are looked up by id (sorted by `rank + 0`, which no index
+    # gives); more are met soon enough in rank order. Each arm's count is tested above its LIMIT,
+    # where PostgreSQL cannot push it down: the arm not taken never runs, nor starts workers.
+    top = f"NULLS LAST, s.author_id LIMIT {SEARCH_RESEARCHERS}"
+    count = "(SELECT count(*) FROM named)"
+    return list(
+        ResearcherScore.objects.raw(
+            f"""WITH named AS MATERIALIZED ({named} LIMIT {NAMED_AUTHORS + 1})
+                SELECT s.*, a.display_name AS author_name FROM (
+                    SELECT * FROM (SELECT s.author_id, s.rank FROM named
+                                   JOIN scoring_researcherscore s ON s.run_id = %s AND s.author_id = named.id
+                                   ORDER BY s.rank + 0 {top}) few WHERE {count} <= {NAMED_AUTHORS}
+                    UNION ALL
+                    SELECT * FROM (SELECT s.author_id, s.rank FROM scoring_researcherscore s
+                                   WHERE s.run_id = %s AND s.author_id IN ({named})
+                                   ORDER BY s.rank {top}) many WHERE {count} > {NAMED_AUTHORS}
+                ) found
+                JOIN scoring_researcherscore s ON s.run_id = %s AND s.author_id = found.author_id
+                JOIN papers_author a ON a.id = s.author_id
+                ORDER BY s.rank NULLS LAST, s.author_id""",
+            [tsquery, run.pk, run.pk, tsquery, run.pk],
+        )
+    )
