@@ -82,6 +82,8 @@ class WordMatch:
     exact: bool = False
     # For the last word, the vocabulary words it begins (itself too, if held), most frequent first.
     completions: tuple[str, ...] = ()
+    # How many papers hold one of its forms, at most: the sum of their frequencies.
+    held: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def interpret(query: str) -> SearchPlan:
                 corrections=corrections,
                 exact=exact,
                 completions=completions,
+                held=sum(vocabulary.get(form, 0) for form in {typed, *completions, *corrections}),
             )
         )
     return SearchPlan(words=tuple(matches), dropped=tuple(dropped), beyond=len(every) - len(words))

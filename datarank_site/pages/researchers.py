@@ -53,8 +53,10 @@ INSTITUTION_PEOPLE = 20
 CHART_POINTS = 1_000
 CHART_TITLE_LENGTH = 90
 SEARCH_RESEARCHERS = 5
-# Up to this many authors whose names match a search are looked up by id (matching_researchers).
-NAMED_AUTHORS = 2_000
+# Up to this many authors whose names match a search are looked up by id; beyond it, among the
+# authors of the search's first papers (matching_researchers).
+NAMED_AUTHORS = 500
+RESEARCHER_PAPERS = 100
 # The lists' filter options are fixed once their run has finished; the timeout only bounds memory.
 CACHE_SECONDS = 7 * 24 * 3600
 # What the paper table and the JSON twin read of a work; the long fields stay behind.
@@ -1148,13 +1150,17 @@ def institutions(request: HtmxHttpRequest) -> HttpResponse:
 # --- Search ----------------------------------------------------------------------------------
 
 
-def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[ResearcherScore]:
+def matching_researchers(plan: SearchPlan, run: ScoringRun | None, works: Sequence[int]) -> list[ResearcherScore]:
     """Up to SEARCH_RESEARCHERS researchers of the run whose name holds every word of the
     search (as typed, completed or corrected), best researcher score first, then the ones not
-    ranked, each with its `author_name`. On PostgreSQL the names are read through their GIN
-    index (to_tsvector('simple', display_name), migration papers 0015), the one paper search
-    uses, so no row of the author table is scanned; elsewhere each word is a substring of the
-    name."""
+    ranked, each with its `author_name`. `works` are the search's first papers, in result order.
+
+    On PostgreSQL the names are read through their GIN index (to_tsvector('simple',
+    display_name), migration papers 0015), the one paper search uses. When more than
+    NAMED_AUTHORS names match, the researchers are the best of those among the authors of the
+    first RESEARCHER_PAPERS of `works`: a researcher's score is the mean of their best papers, so
+    the best researchers of a common name write the best papers holding it. Elsewhere each word
+    is a substring of the name, among every researcher."""
     if run is None or not plan.words:
         return []
     order = (F("rank").asc(nulls_last=True), "author_id")
@@ -1168,29 +1174,44 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None) -> list[Resea
     # Only word characters reach to_tsquery (the plan's words are SEARCH_WORD matches), and the
     # query travels as a parameter, never as SQL.
     tsquery = " & ".join(f"({' | '.join(forms_in(word, CORRECTED))})" for word in plan.words)
-    named = "SELECT id FROM papers_author WHERE to_tsvector('simple', display_name) @@ to_tsquery('simple', %s)"
+    named = "to_tsvector('simple', display_name) @@ to_tsquery('simple', %s)"
     # Given the names' index alone, the planner walks the run's ranks testing each author's name,
-    # which reads every score when few names match (2.5 s at 500,000 researchers). So up to
-    # NAMED_AUTHORS matching authors are looked up by id (sorted by `rank + 0`, which no index
-    # gives); more are met soon enough in rank order. Each arm's count is tested above its LIMIT,
-    # where PostgreSQL cannot push it down: the arm not taken never runs, nor starts workers.
-    top = f"NULLS LAST, s.author_id LIMIT {SEARCH_RESEARCHERS}"
-    count = "(SELECT count(*) FROM named)"
+    # which reads every score when few names match (2.5 s at 500,000 researchers), and walking
+    # is no better when many do (33 s at 5M: the matches are spread over every rank). So each
+    # arm below sorts a bounded set by `rank + 0`, which no index gives.
+    top = f"ORDER BY s.rank + 0 NULLS LAST, s.author_id LIMIT {SEARCH_RESEARCHERS}"
+    # OFFSET 0 keeps the planner from reading a common name's whole posting list to test a few
+    # hundred authors.
+    among_works = f"""SELECT s.author_id, s.rank FROM scoring_researcherscore s
+        WHERE s.run_id = %s AND s.author_id IN (
+            SELECT id FROM (SELECT n.id, n.display_name FROM papers_authorship w
+                            JOIN papers_author n ON n.id = w.author_id
+                            WHERE w.work_id = ANY(%s::bigint[]) OFFSET 0) authors
+            WHERE {named})
+        {top}"""
+    among_params = [run.pk, list(works[:RESEARCHER_PAPERS]), tsquery]
+    # Each of a researcher's papers holds their name, so no more researchers are named than papers
+    # hold the name's rarest word: a common word goes straight to the first papers' authors, and
+    # the names' index (whose posting lists that word makes long) is read only for rarer ones.
+    if min(word.held for word in plan.words) > NAMED_AUTHORS:
+        found, params = among_works, among_params
+    else:
+        # The names may still be more, with authors who are not researchers: each arm's count is
+        # tested above its LIMIT, where PostgreSQL cannot push it down, so the arm not taken never runs.
+        count = "(SELECT count(*) FROM named)"
+        found = f"""WITH named AS MATERIALIZED (SELECT id FROM papers_author WHERE {named} LIMIT {NAMED_AUTHORS + 1})
+            SELECT * FROM (SELECT s.author_id, s.rank FROM named
+                           JOIN scoring_researcherscore s ON s.run_id = %s AND s.author_id = named.id
+                           {top}) few WHERE {count} <= {NAMED_AUTHORS}
+            UNION ALL
+            SELECT * FROM ({among_works}) many WHERE {count} > {NAMED_AUTHORS}"""
+        params = [tsquery, run.pk, *among_params]
     return list(
         ResearcherScore.objects.raw(
-            f"""WITH named AS MATERIALIZED ({named} LIMIT {NAMED_AUTHORS + 1})
-                SELECT s.*, a.display_name AS author_name FROM (
-                    SELECT * FROM (SELECT s.author_id, s.rank FROM named
-                                   JOIN scoring_researcherscore s ON s.run_id = %s AND s.author_id = named.id
-                                   ORDER BY s.rank + 0 {top}) few WHERE {count} <= {NAMED_AUTHORS}
-                    UNION ALL
-                    SELECT * FROM (SELECT s.author_id, s.rank FROM scoring_researcherscore s
-                                   WHERE s.run_id = %s AND s.author_id IN ({named})
-                                   ORDER BY s.rank {top}) many WHERE {count} > {NAMED_AUTHORS}
-                ) found
+            f"""SELECT s.*, a.display_name AS author_name FROM ({found}) found
                 JOIN scoring_researcherscore s ON s.run_id = %s AND s.author_id = found.author_id
                 JOIN papers_author a ON a.id = s.author_id
                 ORDER BY s.rank NULLS LAST, s.author_id""",
-            [tsquery, run.pk, run.pk, tsquery, run.pk],
+            [*params, run.pk],
         )
     )

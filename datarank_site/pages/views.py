@@ -92,7 +92,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "run": run,
         "unknown_identifier": lookup is not None,
         # Above the first page of papers only: the names do not change with the page.
-        "researchers": matching_researchers(plan, run) if page.number == 1 else [],
+        "researchers": matching_researchers(plan, run, [m.work_id for m in shown]) if page.number == 1 else [],
         "max_query_words": MAX_QUERY_WORDS,
     }
     return search_response(request, form, context, page_number=page.number)

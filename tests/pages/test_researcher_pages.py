@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from datarank_site.pages import researchers
 from papers.models import AuthorMerge, Correction
-from papers.search import index_for_search
+from papers.search import index_for_search, interpret
 from scoring.fair.metrics import METHOD_VERSION
 from scoring.models import FairEvaluation, ScoringRun
 from tests.factories import (
@@ -634,12 +634,16 @@ def test_search_ranks_matching_researchers_by_their_researcher_score(client, lov
 def test_search_ranks_researchers_the_same_whether_their_names_are_few_or_many(
     client, lovelace, monkeypatch, named_authors
 ):
-    # Few matching names are looked up by id, more walk the ranks: the same researchers either way.
+    # Few names are looked up in the names' index; a name more papers hold than NAMED_AUTHORS is
+    # looked for among the first papers' authors, and here both find the same researchers.
     monkeypatch.setattr(researchers, "NAMED_AUTHORS", named_authors)
     for number, rank in ((20, 2), (21, None), (22, 1), (23, 3), (24, 4), (25, 5)):
         make_researcher_score(lovelace, make_author(number, name=f"Ada Byron {number}"), rank=rank)
+        affiliate(corpus_paper(lovelace, 900 + number, year=2020, rank=None, datarank=0.0), number)
+        index_for_search([900 + number])
 
-    group = text(client.get("/search/", {"q": "ada"})).split("Researchers")[2].split("match")[0]
+    with CaptureQueriesContext(connection) as captured:
+        group = text(client.get("/search/", {"q": "ada"})).split("Researchers")[2].split("match")[0]
 
     assert re.findall(r"Ada [A-Za-z]+(?: \d+)?", group) == [
         "Ada Lovelace",
@@ -648,13 +652,20 @@ def test_search_ranks_researchers_the_same_whether_their_names_are_few_or_many(
         "Ada Byron 23",
         "Ada Byron 24",
     ]
+    if connection.vendor == "postgresql":
+        (sql,) = [q["sql"] for q in captured.captured_queries if "scoring_researcherscore" in q["sql"]]
+        assert ("WITH named" in sql) == (named_authors == 100)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the names' GIN index is PostgreSQL's")
-@pytest.mark.parametrize("named_authors", [100, 1])
-def test_search_reads_researchers_in_one_query_that_runs_one_arm(client, lovelace, monkeypatch, named_authors):
+@pytest.mark.parametrize("unscored", [0, 5])
+def test_search_reads_researchers_in_one_query_that_runs_one_arm(client, lovelace, monkeypatch, unscored):
     # At 500,000 researchers the planner, given only the name condition, walked every score: 2.5 s.
-    monkeypatch.setattr(researchers, "NAMED_AUTHORS", named_authors)
+    # Six papers hold "ada", so at most six researchers are named so: the names' index is read,
+    # and when more authors than that are named (authors with no score), the first papers' are.
+    monkeypatch.setattr(researchers, "NAMED_AUTHORS", interpret("ada").words[0].held)
+    for number in range(unscored):
+        make_author(700 + number, name=f"Ada Citer {number}")
     with CaptureQueriesContext(connection) as captured:
         client.get("/search/", {"q": "ada"}, headers=HTMX)
     (sql,) = [q["sql"] for q in captured.captured_queries if "scoring_researcherscore" in q["sql"]]
@@ -666,9 +677,10 @@ def test_search_reads_researchers_in_one_query_that_runs_one_arm(client, lovelac
         here = [(node["One-Time Filter"], node["Plans"][-1]["Actual Loops"] > 0)] if "One-Time Filter" in node else []
         return here + [arm for child in node.get("Plans", []) for arm in arms(child)]
 
-    # The arm looked up by id, or the one walking the ranks, never both.
-    assert [ran for _, ran in arms(plan)] == [named_authors == 100, named_authors == 1]
+    # The arm looked up by id, or the one among the first papers' authors, never both.
+    assert interpret("ada").words[0].held == 6
     assert [test.split()[1] for test, _ in arms(plan)] == ["<=", ">"]
+    assert [ran for _, ran in arms(plan)] == [unscored == 0, unscored == 5]
 
 
 def test_search_finds_researchers_by_the_start_of_the_last_word(client, lovelace):
