@@ -32,14 +32,20 @@ def make_run(tmp_path):
     log = tmp_path / "make-run.log"
     # The embedded default: no database or broker server named.
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    # The worker's FAIR evaluation asks DataCite and doi.org: here, a port nothing listens on.
+    closed = f"http://127.0.0.1:{free_port()}"
+    services = {"DATACITE_API_URL": closed, "DOI_RA_URL": f"{closed}/ra", "OPENALEX_API_URL": closed}
     with log.open("w") as out:
         process = subprocess.Popen(
             ["make", "run", f"PORT={port}"],
             cwd=ROOT,
-            env={**env, "DATARANK_VAR_DIR": str(tmp_path / "var")},
+            env={**env, **services, "DATARANK_VAR_DIR": str(tmp_path / "var")},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As from a terminal: a suite started in the background (`… &` in a script) ignores
+            # SIGINT, and every process make starts would inherit that and outlive Ctrl-C.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     yield f"http://127.0.0.1:{port}", log
     # Ctrl-C, as a user stops it: the whole foreground group gets SIGINT.
