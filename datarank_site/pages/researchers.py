@@ -53,8 +53,8 @@ INSTITUTION_PEOPLE = 20
 CHART_POINTS = 1_000
 CHART_TITLE_LENGTH = 90
 SEARCH_RESEARCHERS = 5
-# Up to this many authors whose names match a search are looked up by id; beyond it, among the
-# authors of the search's first papers (matching_researchers).
+# A name at most this many papers and authors hold is looked up among every researcher; a
+# commoner one among the authors of the search's first RESEARCHER_PAPERS (matching_researchers).
 NAMED_AUTHORS = 500
 RESEARCHER_PAPERS = 100
 # The lists' filter options are fixed once their run has finished; the timeout only bounds memory.
@@ -1157,10 +1157,11 @@ def matching_researchers(plan: SearchPlan, run: ScoringRun | None, works: Sequen
 
     On PostgreSQL the names are read through their GIN index (to_tsvector('simple',
     display_name), migration papers 0015), the one paper search uses. When more than
-    NAMED_AUTHORS names match, the researchers are the best of those among the authors of the
-    first RESEARCHER_PAPERS of `works`: a researcher's score is the mean of their best papers, so
-    the best researchers of a common name write the best papers holding it. Elsewhere each word
-    is a substring of the name, among every researcher."""
+    NAMED_AUTHORS papers hold the name's rarest word, or more authors hold the name, the
+    researchers are the best of those among the authors of the first RESEARCHER_PAPERS of
+    `works`: a researcher's score is the mean of their best papers, so the best researchers of a
+    common name write the best papers holding it. Elsewhere each word is a substring of the
+    name, among every researcher."""
     if run is None or not plan.words:
         return []
     order = (F("rank").asc(nulls_last=True), "author_id")
